@@ -1,0 +1,51 @@
+# The two commands a reader needs are `make demo` and `make test`; everything else is for contributors.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+# topic -> module whose `main` measures it and writes results/<topic>.json
+BENCH_TOPICS := observability
+bench_module = $(if $(filter migrations,$(1)),migrations_demo,$(1)).bench
+
+.PHONY: install demo test lint format bench lock clean $(addprefix bench-,$(BENCH_TOPICS))
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "backend-answers needs Python >= 3.11; set PYTHON=/path/to/python3.11")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+demo: install
+	$(BIN)/python -m answers.stack
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(addprefix bench-,$(BENCH_TOPICS))
+
+bench-%: install
+	$(BIN)/python -m $(call bench_module,$*)
+
+# Re-pin every dependency (runtime and dev) to what resolves today.
+lock:
+	rm -rf /tmp/backend-answers-lock && $(PYTHON) -m venv /tmp/backend-answers-lock
+	/tmp/backend-answers-lock/bin/pip install --quiet --upgrade pip
+	/tmp/backend-answers-lock/bin/pip install --quiet -e '.[dev]'
+	/tmp/backend-answers-lock/bin/pip freeze --exclude-editable | grep -v '^-e' > constraints.txt
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info
