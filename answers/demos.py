@@ -1,0 +1,12 @@
+"""Which question has a small live demo, and where it lives.
+
+``answers demo N`` imports the "module:function" registered here and calls it with no arguments. The function
+runs a small version of the question's experiment in a temp folder (never ``results/``) and prints its table
+beside the committed full-size figures. A topic registers its demo by adding one line.
+"""
+
+from __future__ import annotations
+
+DEMOS: dict[int, str] = {
+    8: "observability.demo:main",
+}

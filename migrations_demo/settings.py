@@ -1,0 +1,56 @@
+"""Settings for the migrations demo, from the environment (pydantic-settings).
+
+``DATABASE_URL`` is shared with every package; the rest are ``MIGRATIONS_*`` knobs for the lock policy that
+every DDL step runs under and for the batched backfill. Defaults are the production-sane ones: wait at most one
+second for a lock, give up after a bounded number of jittered retries, backfill in small batches.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
+DEFAULT_SCHEMA = "migrations_demo"
+
+
+class MigrationSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MIGRATIONS_", extra="ignore")
+
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    schema_name: str = Field(default=DEFAULT_SCHEMA, validation_alias="MIGRATIONS_SCHEMA")
+    # How long one DDL step may wait for its lock. While it waits, every later query on the table queues behind
+    # it (the lock queue), so this is also the longest stall the migration may cause.
+    lock_timeout_ms: int = Field(default=1000, gt=0)
+    # Bound on a metadata-only DDL step once it holds its lock; long non-blocking steps (CREATE INDEX
+    # CONCURRENTLY, VALIDATE CONSTRAINT) get long_statement_timeout_ms instead.
+    statement_timeout_ms: int = Field(default=15_000, gt=0)
+    long_statement_timeout_ms: int = Field(default=3_600_000, gt=0)
+    # GitLab's with_lock_retries: try again after a jittered, growing pause, a bounded number of times.
+    lock_attempts: int = Field(default=10, ge=1)
+    lock_retry_base_s: float = Field(default=0.25, gt=0)
+    lock_retry_max_s: float = Field(default=5.0, gt=0)
+    backfill_batch_size: int = Field(default=1000, ge=1)
+    backfill_pause_s: float = Field(default=0.0, ge=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str) -> str:
+        if not value.startswith(("postgresql://", "postgresql+", "postgres://")):
+            raise ValueError("the migrations demo needs a PostgreSQL DATABASE_URL (postgresql://...)")
+        return value
+
+
+def libpq_url(database_url: str) -> str:
+    """``postgresql+psycopg://...`` -> ``postgresql://...`` for psycopg and asyncpg."""
+    return "postgresql://" + database_url.partition("://")[2]
+
+
+def psycopg_sqlalchemy_url(database_url: str) -> str:
+    """The SQLAlchemy URL Alembic runs on (synchronous psycopg)."""
+    return "postgresql+psycopg://" + database_url.partition("://")[2]
+
+
+def asyncpg_sqlalchemy_url(database_url: str) -> str:
+    """The SQLAlchemy URL the load generator runs on (asyncpg)."""
+    return "postgresql+asyncpg://" + database_url.partition("://")[2]

@@ -1,0 +1,52 @@
+"""Correlation ids: accept the caller's ``X-Request-ID`` when it is safe to log and echo, else mint one.
+
+An incoming id is only trusted as an opaque token of 1..128 characters from ``[A-Za-z0-9._-]``: anything
+longer or stranger (spaces, quotes, newlines) could forge log lines, bloat them, or break a header, so it is
+replaced by a fresh ``uuid4().hex``. The id lives in a context variable for the duration of the request, so
+error handlers and log lines deep inside the request can read it without passing it around.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from contextvars import ContextVar, Token
+
+HEADER = "x-request-id"
+_HEADER_BYTES = HEADER.encode("ascii")
+# also kept in the ASGI scope, for handlers that run outside the middleware
+SCOPE_KEY = "observability.request_id"
+_VALID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+_current: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+def is_valid(candidate: str) -> bool:
+    return _VALID.fullmatch(candidate) is not None
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def from_headers(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The incoming id from raw ASGI headers when it is valid, else None (the caller then mints one)."""
+    for name, value in headers:
+        if name == _HEADER_BYTES:
+            candidate = value.decode("latin-1")
+            return candidate if _VALID.fullmatch(candidate) else None
+    return None
+
+
+def current_request_id() -> str | None:
+    """The id of the request being handled, or None outside a request."""
+    return _current.get()
+
+
+def set_current(request_id: str | None) -> Token[str | None]:
+    return _current.set(request_id)
+
+
+def reset_current(token: Token[str | None]) -> None:
+    _current.reset(token)

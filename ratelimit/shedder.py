@@ -1,0 +1,124 @@
+"""Load shedding: refuse work this instance cannot finish in time, cheapest and least important first.
+
+A rate limiter protects the service from one client; a load shedder protects it from all of them at once, e.g.
+the minutes after a big album drop. Past a bound on in-flight requests, extra work only waits in queues, so
+every admitted request gets slower until all of them time out. Shedding the excess with an immediate 503 keeps
+the admitted requests as fast as they were at normal load: that is the whole point.
+
+Not all requests are equal. Stripe's "fleet usage load shedder" reserves a share of capacity for critical
+requests, so non-critical traffic is shed first (Stripe engineering blog, "Scaling your API with rate
+limiters", 2017). Here each *route class* may use up to ``share`` of ``max_in_flight``: by default
+``critical`` may fill the whole bound and ``default`` only 80% of it, so the last 20% is always there for
+critical routes (starting a stream, payments), however heavy the spike on browsing routes. Exempt routes
+(health checks, metrics) are neither counted nor shed: an instance that fails its liveness probe under load is
+killed and makes the spike worse.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping, Sequence
+
+from prometheus_client import Counter, Gauge
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ratelimit.errors import error_response
+from ratelimit.routes import RouteMatch
+
+CRITICAL = "critical"
+DEFAULT = "default"
+DEFAULT_SHARES: Mapping[str, float] = {CRITICAL: 1.0, DEFAULT: 0.8}
+
+SHED = Counter("loadshedder_shed_total", "Requests refused with 503 by the load shedder.", ["route_class"])
+IN_FLIGHT = Gauge(
+    "loadshedder_in_flight",
+    "Requests admitted by the load shedder and not finished.",
+    multiprocess_mode="livesum",
+)
+
+
+class LoadShedder:
+    """Counts in-flight requests; admits one of class ``c`` only while fewer than ``bound(c)`` are running.
+
+    Pure and synchronous: in asyncio the check and the increment run without an ``await`` between them, so two
+    requests can never both take the last slot.
+    """
+
+    def __init__(self, max_in_flight: int, shares: Mapping[str, float] = DEFAULT_SHARES) -> None:
+        if max_in_flight < 1:
+            raise ValueError("max_in_flight must be >= 1")
+        if not shares or any(not 0 < s <= 1 for s in shares.values()):
+            raise ValueError("every share must be in (0, 1]")
+        self.max_in_flight = max_in_flight
+        self.shares = dict(shares)
+        self._in_flight = 0
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def bound(self, route_class: str) -> int:
+        """How many requests may be in flight when a request of this class arrives (at least 1)."""
+        return max(1, math.floor(self.max_in_flight * self.shares[route_class] + 1e-9))
+
+    def try_acquire(self, route_class: str) -> bool:
+        if self._in_flight >= self.bound(route_class):
+            return False
+        self._in_flight += 1
+        return True
+
+    def release(self) -> None:
+        if self._in_flight <= 0:
+            raise RuntimeError("release() without a matching try_acquire()")
+        self._in_flight -= 1
+
+
+class LoadSheddingMiddleware:
+    """Sheds by route class: ``add_middleware(LoadSheddingMiddleware, shedder=s, classes=[(m, "critical")])``.
+
+    Requests matching no class get ``default_class``. Put it *inside* the rate limiter (add it first), as
+    Stripe orders them: a client over its own limit should hear 429 ("you") before anyone hears 503 ("us").
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        shedder: LoadShedder,
+        *,
+        classes: Sequence[tuple[RouteMatch, str]] = (),
+        default_class: str = DEFAULT,
+        exempt: Sequence[RouteMatch] = (),
+        retry_after_s: tuple[int, int] = (1, 3),
+    ) -> None:
+        unknown = ({c for _, c in classes} | {default_class}) - shedder.shares.keys()
+        if unknown:
+            raise ValueError(f"route classes without a share: {sorted(unknown)}")
+        self.app = app
+        self.shedder = shedder
+        self.classes = tuple(classes)
+        self.default_class = default_class
+        self.exempt = tuple(exempt)
+        self.retry_after_s = retry_after_s
+
+    def classify(self, scope: Scope) -> str:
+        return next((c for match, c in self.classes if match.matches(scope)), self.default_class)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or any(m.matches(scope) for m in self.exempt):
+            await self.app(scope, receive, send)
+            return
+        route_class = self.classify(scope)
+        if not self.shedder.try_acquire(route_class):
+            SHED.labels(route_class).inc()
+            # a random delay in a small range, so shed clients do not all come back in the same second
+            headers = {"Retry-After": str(random.randint(*self.retry_after_s))}
+            message = "the service is overloaded; retry after the delay in Retry-After"
+            await error_response(scope, 503, "overloaded", message, headers)(scope, receive, send)
+            return
+        IN_FLIGHT.inc()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.shedder.release()
+            IN_FLIGHT.dec()
