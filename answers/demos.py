@@ -8,5 +8,6 @@ beside the committed full-size figures. A topic registers its demo by adding one
 from __future__ import annotations
 
 DEMOS: dict[int, str] = {
+    7: "replication.demo:main",
     8: "observability.demo:main",
 }

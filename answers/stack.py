@@ -84,7 +84,8 @@ def postgres_error(url: str) -> str | None:
         with psycopg.connect(f"postgresql://{rest}", connect_timeout=2) as conn:
             conn.execute("SELECT 1")
     except Exception as exc:
-        return _first_line(exc)
+        # libpq says "connection to server at ..., port N failed: <why>"; the URL is printed already
+        return _first_line(exc).rsplit("failed: ", 1)[-1]
     return None
 
 
@@ -209,11 +210,15 @@ def stop_all(children: list[Child]) -> None:
 
 
 def url_table(children: list[Child], mode: Mode) -> Table:
+    # one URL per row, never truncated, so each stays copyable in an 80-column terminal
     table = Table(title=f"backend-answers ({mode.name} mode)", title_justify="left")
-    for column in ("app", "url", "docs", "metrics"):
-        table.add_column(column)
+    table.add_column("app")
+    table.add_column("what")
+    table.add_column("url", no_wrap=True, overflow="ignore")
     for child in children:
-        table.add_row(child.app.name, f"{child.url}/", f"{child.url}/docs", f"{child.url}/metrics")
+        table.add_row(child.app.name, "home", f"{child.url}/")
+        table.add_row("", "API docs", f"{child.url}/docs")
+        table.add_row("", "metrics", f"{child.url}/metrics", end_section=True)
     return table
 
 

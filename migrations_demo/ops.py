@@ -3,8 +3,9 @@
 - :func:`run_ddl` runs statements inside the revision's transaction, in a SAVEPOINT, after ``SET LOCAL
   lock_timeout/statement_timeout``. A lock timeout rolls back to the savepoint (which also releases any lock
   taken inside it), pauses with jitter and tries again: the schema is never left half-changed.
-- :func:`run_concurrently` / :func:`create_index_concurrently` run outside any transaction (Alembic's
-  ``autocommit_block``), as ``CREATE INDEX CONCURRENTLY`` requires. A failed concurrent build leaves an INVALID
+- :func:`run_autocommit` / :func:`create_index_concurrently` run each statement outside the revision's
+  transaction (Alembic's ``autocommit_block``): ``CREATE INDEX CONCURRENTLY`` requires it, and a ``VALIDATE
+  CONSTRAINT`` committed on its own never holds another step's lock during its scan. A failed concurrent build leaves an INVALID
   index behind, which is dropped before the next attempt (PostgreSQL docs, "Building Indexes Concurrently").
 - :func:`ensure_backfilled` finishes a batched backfill, in batches, outside the DDL transaction (GitLab's
   ``ensure_batched_background_migration_is_finished``); normally the backfill command already did the work.
@@ -55,8 +56,8 @@ def run_ddl(*statements: str, long: bool = False) -> None:
                 connection.execute(text(statement))
 
 
-def run_concurrently(*statements: str) -> None:
-    """Run each statement on its own, outside any transaction, under the lock policy (long statement timeout)."""
+def run_autocommit(*statements: str) -> None:
+    """Commit what came before, then run each statement as its own transaction (long statement timeout)."""
     policy = current_policy()
     with op.get_context().autocommit_block():
         for statement in policy.set_statements(long=True, local=False):
@@ -97,7 +98,7 @@ def create_index_concurrently(name: str, table: str, columns: Sequence[str], *, 
 
 
 def drop_index_concurrently(name: str) -> None:
-    run_concurrently(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+    run_autocommit(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
 
 
 def ensure_backfilled(job_name: str) -> None:

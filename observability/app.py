@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fastapi import FastAPI
+from prometheus_client import disable_created_metrics
 from starlette.middleware import Middleware
 from starlette.responses import Response
 from starlette.types import ASGIApp
@@ -22,7 +23,7 @@ from observability.health import DependencyCheck, add_health_routes
 from observability.logging import configure_logging, logging_configured
 from observability.metrics import MetricsMiddleware, metrics_endpoint
 from observability.settings import ObservabilitySettings
-from observability.tracing import instrument_tracing
+from observability.tracing import disable_native_tracing, instrument_tracing
 
 _OURS: tuple[object, ...] = (RequestContextMiddleware, MetricsMiddleware)
 
@@ -37,6 +38,9 @@ def instrument(
     settings = ObservabilitySettings()
     if not logging_configured():
         configure_logging(service, settings.log_level)
+    # The *_created series would double the number of series Prometheus stores (text format 0.0.4 exposes
+    # them as separate gauges) for a start timestamp nobody queries.
+    disable_created_metrics()  # type: ignore[no-untyped-call] # untyped upstream
     install_error_handlers(app)
     add_health_routes(app, checks)
     app.add_api_route(
@@ -47,6 +51,8 @@ def instrument(
     _keep_ours_outermost(app)
     if tracing:
         instrument_tracing(app, service, settings)
+    else:
+        disable_native_tracing(app)
 
 
 def _keep_ours_outermost(app: FastAPI) -> None:

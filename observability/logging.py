@@ -24,6 +24,8 @@ from observability.settings import ObservabilitySettings
 # uvicorn configures these itself before importing the app; we take them over afterwards.
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error")
 UVICORN_ACCESS_LOGGER = "uvicorn.access"
+# One INFO line per outgoing HTTP call duplicates the client span the httpx instrumentation already records.
+QUIET_LOGGERS = ("httpx", "httpcore")
 
 _configured_service: str | None = None
 _TRACEBACKS = ExceptionDictTransformer(show_locals=False, max_frames=20)
@@ -125,6 +127,8 @@ def configure_logging(service: str, level: str | None = None) -> None:
     access = logging.getLogger(UVICORN_ACCESS_LOGGER)
     access.handlers.clear()
     access.propagate = False
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelNamesMapping()[level]))
     _configured_service = service
 
 

@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
+    CONTENT_TYPE_PLAIN_0_0_4,
     REGISTRY,
     CollectorRegistry,
     Counter,
@@ -124,4 +124,6 @@ def exposition() -> bytes:
 
 def metrics_endpoint(_request: Request) -> Response:
     # sync on purpose: Starlette runs it in the thread pool, so a large scrape never stalls the event loop
-    return Response(exposition(), media_type=CONTENT_TYPE_LATEST)
+    # generate_latest() writes the classic text format, so we label it 0.0.4 (what prometheus-client's own
+    # server sends without negotiation); every Prometheus version parses it.
+    return Response(exposition(), media_type=CONTENT_TYPE_PLAIN_0_0_4)

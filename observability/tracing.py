@@ -53,6 +53,18 @@ def _providers_set_globally() -> bool:
     return isinstance(trace.get_tracer_provider(), TracerProvider)
 
 
+def disable_native_tracing(app: FastAPI) -> None:
+    """Keep FastAPI's built-in telemetry (0.16x) from tracing an app whose owner said ``tracing=False``.
+
+    FastAPI traces natively as soon as *any* global tracer provider exists in the process; its switch is
+    ``FastAPI(telemetry={"tracing": False})`` at construction, which we cannot reach from ``instrument()``,
+    so we flip the same setting in the config it keeps.
+    """
+    config = getattr(app, "_telemetry", None)
+    if isinstance(config, dict):
+        config["tracing"] = False
+
+
 def instrument_tracing(app: FastAPI, service: str, settings: ObservabilitySettings | None = None) -> None:
     global _httpx_instrumented  # noqa: PLW0603 - httpx is patched process-wide, exactly once
     provider = tracer_provider(service, settings)

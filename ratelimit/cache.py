@@ -5,14 +5,12 @@ database sees hundreds of identical queries exactly when it can least afford the
 scale:
 
 - **In-process single-flight**: within one process, the first request to miss starts the computation and every
-  other request for that key awaits the same task (Go's ``singleflight``). 500 concurrent misses, 1
-  computation.
+other request for that key awaits the same task (Go's ``singleflight``). 500 concurrent misses, 1 computation.
 - **XFetch across processes** (Vattani, Chierichetti, Lowenstein, "Optimal Probabilistic Cache Stampede
-  Prevention", PVLDB 8(8), 2015): store with the value how long it took to compute (``delta``); on every read,
-  recompute *early* when ``now - delta * beta * ln(rand()) >= expiry``. The closer the expiry and the more
-  expensive the value, the likelier one reader refreshes it before it expires, so in the common case no
-  process ever sees the miss. The paper proves this exponential form optimal; ``beta > 1`` favours earlier
-  refreshes.
+Prevention", PVLDB 8(8), 2015): store with the value how long it took to compute (``delta``); on every read,
+recompute *early* when ``now - delta * beta * ln(rand()) >= expiry``. The closer the expiry and the more
+expensive the value, the likelier one reader refreshes it before it expires, so in the common case no process
+ever sees the miss. The paper proves this exponential form optimal; ``beta > 1`` favours earlier refreshes.
 
 We take ``expiry - now`` from Redis ``PTTL`` (fetched in the same round trip as the value), so app-server
 clocks never enter the formula. TTLs get a little downward jitter so keys written together do not all expire
@@ -45,6 +43,7 @@ from ratelimit.breaker import CircuitBreaker
 
 Compute = Callable[[], Awaitable[bytes]]
 T = TypeVar("T")
+_RECENT_KEYS = 256  # enough to cover the keys computed during one read round trip
 
 REQUESTS = Counter("cache_requests_total", "Cache reads by outcome.", ["cache", "result"])
 COMPUTATIONS = Counter(
@@ -99,9 +98,17 @@ class StampedeSafeCache(ABC):
         self._rand = rand
         self._flights: dict[str, asyncio.Task[bytes]] = {}
         self._invalidated_in_flight: set[str] = set()
+        # key -> (when its last computation here was stored, value); a few recent keys only
+        self._recent: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
 
     async def get_or_compute(self, key: str, compute: Compute, ttl: float) -> bytes:
+        asked_at = time.monotonic()
         entry = await self._read(key)
+        recent = self._recent.get(key)
+        if entry is None and recent is not None and recent[0] >= asked_at:
+            # our read raced with a computation that finished meanwhile: the miss is already stale
+            REQUESTS.labels(self.name, "hit").inc()
+            return recent[1]
         if entry is not None:
             if not xfetch_due(entry.delta, entry.remaining, self.beta, self._rand()):
                 REQUESTS.labels(self.name, "hit").inc()
@@ -117,6 +124,7 @@ class StampedeSafeCache(ABC):
     async def invalidate(self, key: str) -> None:
         if key in self._flights:
             self._invalidated_in_flight.add(key)
+        self._recent.pop(key, None)
         await self._delete(key)
 
     async def _single_flight(self, key: str, compute: Compute, ttl: float) -> bytes:
@@ -139,12 +147,14 @@ class StampedeSafeCache(ABC):
         value = await compute()
         delta = time.perf_counter() - started
         COMPUTATIONS.labels(self.name).inc()
-        if (
-            key in self._invalidated_in_flight
-        ):  # computed from data older than the invalidation: serve, don't store
+        if key in self._invalidated_in_flight:  # computed from data older than the invalidation: serve only
             self._invalidated_in_flight.discard(key)
-        else:
-            await self._write(key, value, delta, ttl * (1 - self.ttl_jitter * self._rand()))
+            return value
+        await self._write(key, value, delta, ttl * (1 - self.ttl_jitter * self._rand()))
+        self._recent[key] = (time.monotonic(), value)
+        self._recent.move_to_end(key)
+        if len(self._recent) > _RECENT_KEYS:
+            self._recent.popitem(last=False)
         return value
 
     @abstractmethod

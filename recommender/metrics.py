@@ -56,5 +56,5 @@ def coverage(recommended: NDArray[np.int64], n_items: int) -> float:
 def evaluate_lists(recommended: NDArray[np.int64], relevant: sp.csr_matrix, n_items: int, k: int = 10) -> dict[str, float]:
     """Mean of each metric over users, plus catalogue coverage, keyed like ``ndcg@10``."""
     values = {f"{name}@{k}": float(v.mean()) for name, v in per_user(recommended, relevant, k).items()}
-    values[f"coverage@{k}"] = coverage(recommended[:, :k], n_items)
+    values["coverage"] = coverage(recommended[:, :k], n_items)
     return values

@@ -1,8 +1,10 @@
-"""Q7: CAP measured on real replication. Redis primary + replicas and a PostgreSQL standby, faults, failover, audit.
+"""Q7: CAP measured on real replication. Redis primary + replicas and a PostgreSQL standby, faults, failover,
+audit.
 
-Run ``python -m replication.experiments`` for a table, ``make bench-replication`` for ``results/replication.json``.
-The registry of experiments lives in ``replication.experiments`` (not imported here, so ``python -m`` runs it
-cleanly).
+Run ``python -m replication.experiments`` for a table, ``make bench-replication`` for
+``results/replication.json``. The registry of experiments lives in ``replication.experiments`` (not imported
+here, so ``python -m`` runs it cleanly).
+
 """
 
 from replication.audit import TrialResult, summarise, tally

@@ -1,10 +1,11 @@
 """The audit: which writes the client was told about survived on the new primary. Pure functions, no I/O.
 
-``lost`` counts *confirmed* writes missing after failover: writes whose guarantee the client was given and which
-the system then broke. ``acknowledged_lost`` also counts acknowledged-but-unconfirmed ones (e.g. an ``OK`` whose
-``WAIT`` reached no replica), and ``unknown_survived`` shows that "unknown" really means unknown.
+``lost`` counts *confirmed* writes missing after failover: writes whose guarantee the client was given and
+which the system then broke. ``acknowledged_lost`` also counts acknowledged-but-unconfirmed ones (e.g. an
+``OK`` whose ``WAIT`` reached no replica), and ``unknown_survived`` shows that "unknown" really means unknown.
 Latency percentiles are over acknowledged writes outside the partition: the price of the guarantee while
 everything works, the "else latency" of PACELC.
+
 """
 
 from __future__ import annotations
@@ -12,11 +13,21 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from replication.workload import WriteRecord
+if TYPE_CHECKING:  # keeps `import replication` free of the database drivers
+    from replication.workload import WriteRecord
 
-COUNT_KEYS = ("attempted", "acknowledged", "confirmed", "lost", "refused", "unknown",
-              "unknown_survived", "acknowledged_lost")
+COUNT_KEYS = (
+    "attempted",
+    "acknowledged",
+    "confirmed",
+    "lost",
+    "refused",
+    "unknown",
+    "unknown_survived",
+    "acknowledged_lost",
+)
 CUT = "cut"
 
 
@@ -78,14 +89,21 @@ def summarise(trials: Sequence[TrialResult], *, reads: bool = False) -> dict[str
     summary: dict[str, object] = {key: sum(c[key] for c in per_trial) for key in COUNT_KEYS}
     steady = [ms for t in trials for ms in steady_latencies(t.records)]
     cut = [ms for t in trials for ms in cut_latencies(t.records)]
-    summary |= {"p50_ms": percentile(steady, 50), "p99_ms": percentile(steady, 99),
-                "cut_p50_ms": percentile(cut, 50)}
+    summary |= {
+        "p50_ms": percentile(steady, 50),
+        "p99_ms": percentile(steady, 99),
+        "cut_p50_ms": percentile(cut, 50),
+    }
     if reads:
         lags = [ms for t in trials for ms in t.lags_ms]
         stale = sum(t.stale_reads for t in trials)
-        summary |= {"reads": len(lags), "stale_reads": stale,
-                    "stale_rate": round(stale / len(lags), 4) if lags else None,
-                    "lag_p50_ms": percentile(lags, 50), "lag_p99_ms": percentile(lags, 99)}
+        summary |= {
+            "reads": len(lags),
+            "stale_reads": stale,
+            "stale_rate": round(stale / len(lags), 4) if lags else None,
+            "lag_p50_ms": percentile(lags, 50),
+            "lag_p99_ms": percentile(lags, 99),
+        }
     summary["n_trials"] = len(trials)
     summary["trials"] = [_trial_summary(t, reads=reads) for t in trials]
     return summary

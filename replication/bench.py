@@ -1,6 +1,9 @@
-"""``make bench-replication``: every experiment, several trials, into ``results/replication.json`` and ``.png``.
+"""``make bench-replication``: every experiment, several trials, into ``results/replication.json`` and
+``.png``.
 
-``--quick`` runs one small trial of each and writes into a temp folder (or ``--results-dir``), never ``results/``.
+``--quick`` runs one small trial of each and writes into a temp folder (or ``--results-dir``), never
+``results/``.
+
 """
 
 from __future__ import annotations
@@ -23,7 +26,12 @@ from replication.table import results_table, wide_console
 
 TOPIC = "replication"
 COMMAND = "make bench-replication"
-OUTCOMES = (("confirmed", "tab:green"), ("lost", "tab:red"), ("unknown", "tab:orange"), ("refused", "tab:gray"))
+OUTCOMES = (
+    ("confirmed", "tab:green"),
+    ("lost", "tab:red"),
+    ("unknown", "tab:orange"),
+    ("refused", "tab:gray"),
+)
 
 
 def server_versions() -> dict[str, str]:
@@ -34,8 +42,10 @@ def server_versions() -> dict[str, str]:
         match = re.search(pattern, out)
         return match.group(1) if match else "unknown"
 
-    return {"redis": version(["redis-server", "--version"], r"v=(\S+)"),
-            "postgresql": version([str(postgres_bindir() / "postgres"), "--version"], r"(\d+(?:\.\d+)+)")}
+    return {
+        "redis": version(["redis-server", "--version"], r"v=(\S+)"),
+        "postgresql": version([str(postgres_bindir() / "postgres"), "--version"], r"(\d+(?:\.\d+)+)"),
+    }
 
 
 def figure(experiments: Mapping[str, Mapping[str, object]], path: Path) -> Path:
@@ -55,7 +65,9 @@ def figure(experiments: Mapping[str, Mapping[str, object]], path: Path) -> Path:
     outcomes.legend()
     for i, key in enumerate(("p50_ms", "p99_ms")):
         values = [float(str(experiments[name].get(key) or 0)) for name in names]
-        latency.bar([n + (i - 0.5) * 0.4 for n in range(len(names))], values, 0.4, label=key.replace("_ms", ""))
+        latency.bar(
+            [n + (i - 0.5) * 0.4 for n in range(len(names))], values, 0.4, label=key.replace("_ms", "")
+        )
     latency.set_yscale("log")
     latency.set_xticks(range(len(names)), names, rotation=20)
     latency.set_ylabel("write latency while healthy (ms)")
@@ -81,12 +93,14 @@ def main(argv: Sequence[str] | None = None) -> Path:
     cfg: Config = QUICK if args.quick else Config()
     results_dir = args.results_dir
     if results_dir is None and args.quick:
-        results_dir = Path(tempfile.mkdtemp(prefix="replication-bench-"))
+        results_dir = Path(tempfile.mkdtemp(prefix="q07-bench-"))
     console = wide_console()
     experiments = run_experiments(list(EXPERIMENTS), cfg, progress=console.log)
     path = write_results(
-        TOPIC, {"config": cfg.as_dict(), "servers": server_versions(), "experiments": experiments},
-        command=COMMAND, results_dir=results_dir,
+        TOPIC,
+        {"config": cfg.as_dict(), "servers": server_versions(), "experiments": experiments},
+        command=COMMAND,
+        results_dir=results_dir,
     )
     figure(experiments, path.with_suffix(".png"))
     console.print(results_table(experiments, f"CAP on real replication ({cfg.trials} trial(s) each)"))

@@ -25,4 +25,4 @@ class Config:
         return out
 
 
-QUICK = Config(trials=1, writes=100, cut_writes=10, cut_seconds=3.0, reads=100)
+QUICK = Config(trials=1, writes=100, cut_writes=10, cut_seconds=4.0, reads=100)

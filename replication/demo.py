@@ -16,8 +16,9 @@ from replication.table import comparison_table, results_table, wide_console
 COMMITTED = RESULTS_DIR / "replication.json"
 
 
-def committed_figures(path: Path = COMMITTED) -> tuple[dict[str, dict[str, object]], str] | None:
+def committed_figures(path: Path | None = None) -> tuple[dict[str, dict[str, object]], str] | None:
     """The experiments and a one-line provenance from ``results/replication.json``, or None if absent."""
+    path = path or COMMITTED
     if not path.exists():
         return None
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -29,14 +30,18 @@ def committed_figures(path: Path = COMMITTED) -> tuple[dict[str, dict[str, objec
 def main() -> None:
     console = wide_console()
     if missing := missing_binaries():
-        console.print(f"[red]The Q7 demo starts its own Redis and PostgreSQL servers; missing {missing}.[/] "
-                      "Install them with: apt-get install redis-server postgresql")
+        console.print(
+            f"[red]The Q7 demo starts its own Redis and PostgreSQL servers; missing {missing}.[/] "
+            "Install them with: apt-get install redis-server postgresql"
+        )
         return
     live = run_experiments(list(EXPERIMENTS), QUICK, progress=console.log)
     console.print(results_table(live, "Live, small: one trial of each experiment"))
     committed = committed_figures()
     if committed is None:
-        console.print(f"No committed figures at {COMMITTED}: run `make bench-replication` for the full-size run.")
+        console.print(
+            f"No committed figures at {COMMITTED}: run `make bench-replication` for the full-size run."
+        )
         return
     figures, provenance = committed
     console.print(comparison_table(live, figures, f"Live vs committed ({provenance})"))

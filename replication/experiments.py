@@ -1,8 +1,9 @@
 """Run the CAP experiments and print what each one lost, refused and left unknown.
 
-``python -m replication.experiments [-e NAME ...] [--trials N] [--writes N] [--cut-writes N] [--cut-seconds S]``
-Every trial starts its own servers in a fresh harness, so one trial's faults never leak into the next, and
-everything is removed afterwards even when a trial fails.
+``python -m replication.experiments [-e NAME ...] [--trials N] [--writes N] [--cut-writes N] [--cut-seconds
+S]`` Every trial starts its own servers in a fresh harness, so one trial's faults never leak into the next,
+and everything is removed afterwards even when a trial fails.
+
 """
 
 from __future__ import annotations
@@ -43,7 +44,9 @@ def missing_binaries() -> list[str]:
     return missing + [b for b in REQUIRED_BINARIES["pg"] if not (bindir / b).exists()]
 
 
-def run_experiment(name: str, cfg: Config, progress: Callable[[str], None] | None = None) -> dict[str, object]:
+def run_experiment(
+    name: str, cfg: Config, progress: Callable[[str], None] | None = None
+) -> dict[str, object]:
     trials = []
     for trial in range(cfg.trials):
         if progress:
@@ -84,23 +87,44 @@ def _positive_float(text: str) -> float:
 
 def parser(prog: str = "python -m replication.experiments") -> argparse.ArgumentParser:
     defaults = Config()
-    p = argparse.ArgumentParser(prog=prog, description="CAP measured on real Redis and PostgreSQL replication.")
-    p.add_argument("-e", "--experiment", action="append", choices=list(EXPERIMENTS), dest="experiments",
-                   help="run only this experiment (repeatable; default: all)")
+    p = argparse.ArgumentParser(
+        prog=prog, description="CAP measured on real Redis and PostgreSQL replication."
+    )
+    p.add_argument(
+        "-e",
+        "--experiment",
+        action="append",
+        choices=list(EXPERIMENTS),
+        dest="experiments",
+        help="run only this experiment (repeatable; default: all)",
+    )
     p.add_argument("--trials", type=_positive_int, default=defaults.trials)
     p.add_argument("--writes", type=_positive_int, default=defaults.writes, help="writes while healthy")
-    p.add_argument("--cut-writes", type=_positive_int, default=defaults.cut_writes,
-                   help="writes during the partition")
-    p.add_argument("--cut-seconds", type=_positive_float, default=defaults.cut_seconds,
-                   help="min_replicas: spread the cut writes over this long")
+    p.add_argument(
+        "--cut-writes", type=_positive_int, default=defaults.cut_writes, help="writes during the partition"
+    )
+    p.add_argument(
+        "--cut-seconds",
+        type=_positive_float,
+        default=defaults.cut_seconds,
+        help="min_replicas: spread the cut writes over this long",
+    )
     p.add_argument("--reads", type=_positive_int, default=defaults.reads, help="replica_reads probes")
-    p.add_argument("--ack-log-dir", type=Path, default=None, help="keep each trial's acknowledgement log here")
+    p.add_argument(
+        "--ack-log-dir", type=Path, default=None, help="keep each trial's acknowledgement log here"
+    )
     return p
 
 
 def config_from(args: argparse.Namespace) -> Config:
-    return Config(trials=args.trials, writes=args.writes, cut_writes=args.cut_writes,
-                  cut_seconds=args.cut_seconds, reads=args.reads, ack_log_dir=args.ack_log_dir)
+    return Config(
+        trials=args.trials,
+        writes=args.writes,
+        cut_writes=args.cut_writes,
+        cut_seconds=args.cut_seconds,
+        reads=args.reads,
+        ack_log_dir=args.ack_log_dir,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> None:

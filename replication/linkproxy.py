@@ -39,9 +39,7 @@ async def _relay(target_port: int, client_r: asyncio.StreamReader, client_w: asy
 
 
 async def serve(target_port: int, port_file: Path) -> None:
-    server = await asyncio.start_server(
-        lambda r, w: _relay(target_port, r, w), host="127.0.0.1", port=0
-    )
+    server = await asyncio.start_server(lambda r, w: _relay(target_port, r, w), host="127.0.0.1", port=0)
     port = server.sockets[0].getsockname()[1]
     tmp = port_file.with_suffix(".tmp")
     tmp.write_text(str(port))

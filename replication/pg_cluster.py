@@ -1,11 +1,12 @@
 """A PostgreSQL primary with one streaming standby, made with ``pg_basebackup -R``, on free loopback ports.
 
-With ``synchronous=True`` the primary names the standby in ``synchronous_standby_names`` (``'*'``: any standby)
-and keeps ``synchronous_commit = on``, so a COMMIT returns only once the standby has flushed its WAL
+With ``synchronous=True`` the primary names the standby in ``synchronous_standby_names`` (``'*'``: any
+standby) and keeps ``synchronous_commit = on``, so a COMMIT returns only once the standby has flushed its WAL
 (https://www.postgresql.org/docs/15/warm-standby.html#SYNCHRONOUS-REPLICATION). Otherwise replication is
 asynchronous: COMMIT returns after the local flush and the WAL follows. The standby streams through a link
 proxy, so ``partition()`` stops the WAL while both servers stay up. ``fsync`` is off on both sides so that the
 latency difference measured is the replication round trip alone, not this machine's disk.
+
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class PgNode:
 
     def scalar(self, query: str) -> object:
         with self.connect() as conn:
-            row = conn.execute(query).fetchone()  # type: ignore[arg-type]
+            row = conn.execute(query).fetchone()
         return None if row is None else row[0]
 
 
@@ -77,8 +78,13 @@ def start_postgres(harness: Harness, name: str, datadir: Path, settings: dict[st
     workdir = datadir.parent
     for _ in range(START_ATTEMPTS):
         port = free_port()
-        options = {"listen_addresses": "127.0.0.1", "port": str(port), "unix_socket_directories": str(workdir),
-                   "fsync": "off", **settings}
+        options = {
+            "listen_addresses": "127.0.0.1",
+            "port": str(port),
+            "unix_socket_directories": str(workdir),
+            "fsync": "off",
+            **settings,
+        }
         args = [str(postgres_bindir() / "postgres"), "-D", str(datadir)]
         for key, value in options.items():
             args += ["-c", f"{key}={value}"]
@@ -97,17 +103,40 @@ class PgCluster:
         self.harness = harness
         bindir = postgres_bindir()
         primary_dir = harness.directory("pg-primary", for_postgres=True) / "data"
-        harness.run([str(bindir / "initdb"), "-D", str(primary_dir), "-U", "postgres", "--auth=trust",
-                     "--no-sync", "-E", "UTF8"], postgres=True)
+        harness.run(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(primary_dir),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--no-sync",
+                "-E",
+                "UTF8",
+            ],
+            postgres=True,
+        )
         self.primary = start_postgres(harness, "primary", primary_dir, {})
         with self.primary.connect() as conn:
             conn.execute("CREATE TABLE writes (id text PRIMARY KEY, payload text NOT NULL)")
         self.proxy, link_port = harness.start_proxy(self.primary.port)
         standby_dir = harness.directory("pg-standby", for_postgres=True) / "data"
-        harness.run([str(bindir / "pg_basebackup"), "-D", str(standby_dir), "-R", "-X", "stream",
-                     "--checkpoint=fast", "--no-sync", "-d",
-                     f"host=127.0.0.1 port={link_port} user=postgres application_name=standby1"],
-                    postgres=True)
+        harness.run(
+            [
+                str(bindir / "pg_basebackup"),
+                "-D",
+                str(standby_dir),
+                "-R",
+                "-X",
+                "stream",
+                "--checkpoint=fast",
+                "--no-sync",
+                "-d",
+                f"host=127.0.0.1 port={link_port} user=postgres application_name=standby1",
+            ],
+            postgres=True,
+        )
         self.standby = start_postgres(harness, "standby", standby_dir, {})
         wait_until(lambda: self._replication_state() in {"async", "potential", "sync"}, "standby streaming")
         if synchronous:
@@ -123,8 +152,11 @@ class PgCluster:
     def wait_caught_up(self, timeout: float = 20.0) -> None:
         """The standby has replayed everything the primary has written so far."""
         target = str(self.primary.scalar("SELECT pg_current_wal_lsn()"))
-        wait_until(lambda: bool(self.standby.scalar(f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn")),
-                   "standby caught up", timeout=timeout)
+        wait_until(
+            lambda: bool(self.standby.scalar(f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn")),
+            "standby caught up",
+            timeout=timeout,
+        )
 
     def partition(self) -> None:
         """Stop the WAL stream (the standby is unreachable from the primary)."""
@@ -139,7 +171,9 @@ class PgCluster:
         kill_processes_under(self.primary.workdir)
 
     def promote_standby(self) -> PgNode:
-        self.harness.run([str(postgres_bindir() / "pg_ctl"), "promote", "-D", str(self.standby.datadir),
-                          "-w", "-t", "30"], postgres=True)
+        self.harness.run(
+            [str(postgres_bindir() / "pg_ctl"), "promote", "-D", str(self.standby.datadir), "-w", "-t", "30"],
+            postgres=True,
+        )
         wait_until(lambda: self.standby.scalar("SELECT pg_is_in_recovery()") is False, "standby promoted")
         return self.standby

@@ -1,11 +1,12 @@
 """The two PostgreSQL schedules: the same client, the same faults, async vs synchronous streaming replication.
 
-Healthy commits, standby caught up, then the standby becomes unreachable while the client keeps committing with
-a client-side timeout. Asynchronous: those commits return at once and are lost when the primary is killed and
-the standby promoted. Synchronous: they hang until the client gives up; cancelling does not roll back, PostgreSQL
-warns that the transaction "has already committed locally, but might not have been replicated to the standby"
-(https://www.postgresql.org/docs/15/warm-standby.html#SYNCHRONOUS-REPLICATION-HA), so the client must treat it
-as unknown. No commit the client saw succeed is lost.
+Healthy commits, standby caught up, then the standby becomes unreachable while the client keeps committing
+with a client-side timeout. Asynchronous: those commits return at once and are lost when the primary is killed
+and the standby promoted. Synchronous: they hang until the client gives up; cancelling does not roll back,
+PostgreSQL warns that the transaction "has already committed locally, but might not have been replicated to
+the standby" (https://www.postgresql.org/docs/15/warm-standby.html#SYNCHRONOUS-REPLICATION-HA), so the client
+must treat it as unknown. No commit the client saw succeed is lost.
+
 """
 
 from __future__ import annotations

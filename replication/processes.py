@@ -1,12 +1,13 @@
 """A process harness that can start, pause, kill and always clean up real servers.
 
-Every experiment runs inside one :class:`Harness`: a private temp folder under which each server keeps its data
-and its working directory. Faults are plain signals: ``SIGSTOP``/``SIGCONT`` model a partition or a pause (the
-process keeps its sockets but moves no bytes), ``SIGKILL`` models a crash. Cleanup does not trust bookkeeping
-alone: besides killing every process group it started, it kills any process whose working directory lies under
-the harness folder (PostgreSQL backends detach into their own sessions but keep the data dir as their cwd), and
-only then removes the folder. It runs on normal exit, on an exception, on Ctrl-C, at interpreter exit, and on
-SIGTERM once :func:`install_signal_cleanup` was called.
+Every experiment runs inside one :class:`Harness`: a private temp folder under which each server keeps its
+data and its working directory. Faults are plain signals: ``SIGSTOP``/``SIGCONT`` model a partition or a pause
+(the process keeps its sockets but moves no bytes), ``SIGKILL`` models a crash. Cleanup does not trust
+bookkeeping alone: besides killing every process group it started, it kills any process whose working
+directory lies under the harness folder (PostgreSQL backends detach into their own sessions but keep the data
+dir as their cwd), and only then removes the folder. It runs on normal exit, on an exception, on Ctrl-C, at
+interpreter exit, and on SIGTERM once :func:`install_signal_cleanup` was called.
+
 """
 
 from __future__ import annotations
@@ -21,15 +22,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import weakref
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType, TracebackType
-from typing import IO
+from typing import IO, Self
 
 TEMP_PREFIX = "replication-"
 PROXY_SCRIPT = Path(__file__).with_name("linkproxy.py")
-_LIVE: weakref.WeakSet[Harness] = weakref.WeakSet()
+_LIVE: set[Harness] = set()  # strong refs: a harness nobody closed is still cleaned up at exit
 
 
 def free_port() -> int:
@@ -74,7 +74,7 @@ def processes_under(root: Path) -> list[int]:
         if not entry.name.isdigit():
             continue
         try:
-            cwd = os.readlink(entry / "cwd")
+            cwd = str((entry / "cwd").readlink())
         except OSError:
             continue
         if (cwd == prefix or cwd.startswith(prefix + "/")) and alive(int(entry.name)):
@@ -83,7 +83,7 @@ def processes_under(root: Path) -> list[int]:
 
 
 def kill_processes_under(root: Path, timeout: float = 10.0) -> None:
-    """SIGKILL every process working under ``root`` (a stopped process dies too) and wait until all are gone."""
+    """SIGKILL every process working under ``root`` (stopped ones die too) and wait until all are gone."""
     deadline = time.monotonic() + timeout
     while pids := processes_under(root):
         for pid in pids:
@@ -95,7 +95,7 @@ def kill_processes_under(root: Path, timeout: float = 10.0) -> None:
 
 
 def identity(postgres: bool) -> tuple[str | None, str | None, list[str] | None]:
-    """(user, group, extra_groups) for Popen: the postgres user when we are root (initdb and postgres refuse root)."""
+    """(user, group, extra_groups) for Popen: the postgres user when we are root (initdb refuses root)."""
     if not postgres or os.geteuid() != 0:
         return None, None, None
     return "postgres", "postgres", []
@@ -112,7 +112,7 @@ class Harness:
         self.closed = False
         _LIVE.add(self)
 
-    def __enter__(self) -> Harness:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -127,7 +127,9 @@ class Harness:
             shutil.chown(path, "postgres", "postgres")
         return path
 
-    def spawn(self, args: list[str], *, cwd: Path, log: Path, postgres: bool = False) -> subprocess.Popen[bytes]:
+    def spawn(
+        self, args: list[str], *, cwd: Path, log: Path, postgres: bool = False
+    ) -> subprocess.Popen[bytes]:
         """Start a long-running process in its own session (so signals reach its whole group)."""
         if not str(cwd).startswith(str(self.root)):
             raise ValueError("processes must work under the harness folder, so cleanup can find them")
@@ -135,18 +137,32 @@ class Harness:
         self._logs.append(log_file)
         user, group, extra_groups = identity(postgres)
         proc = subprocess.Popen(
-            args, cwd=cwd, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-            start_new_session=True, user=user, group=group, extra_groups=extra_groups,
+            args,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            user=user,
+            group=group,
+            extra_groups=extra_groups,
         )
         self.processes.append(proc)
         return proc
 
     def run(self, args: list[str], *, postgres: bool = False, timeout: float = 60.0) -> str:
-        """Run a short command to completion (initdb, pg_basebackup, pg_ctl promote); raise with its output."""
+        """Run a short command to completion (initdb, pg_basebackup, pg_ctl); raise with its stderr."""
         user, group, extra_groups = identity(postgres)
         result = subprocess.run(
-            args, cwd=self.root, capture_output=True, text=True, timeout=timeout, check=False,
-            user=user, group=group, extra_groups=extra_groups,
+            args,
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            user=user,
+            group=group,
+            extra_groups=extra_groups,
         )
         if result.returncode != 0:
             raise RuntimeError(f"{Path(args[0]).name} failed ({result.returncode}): {result.stderr.strip()}")
@@ -158,7 +174,8 @@ class Harness:
         port_file = workdir / "port"
         proc = self.spawn(
             [sys.executable, str(PROXY_SCRIPT), str(target_port), str(port_file)],
-            cwd=workdir, log=workdir / "proxy.log",
+            cwd=workdir,
+            log=workdir / "proxy.log",
         )
         wait_until(lambda: port_file.exists() and port_file.read_text().strip().isdigit(), "proxy listening")
         if proc.poll() is not None:
@@ -194,8 +211,9 @@ def resume(proc: subprocess.Popen[bytes]) -> None:
 
 def kill_group(proc: subprocess.Popen[bytes]) -> None:
     """``kill -9`` the process group and reap the leader."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+    if proc.poll() is None:  # once reaped, its pid may be reused: leave stragglers to the cwd sweep
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=10)
 

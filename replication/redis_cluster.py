@@ -1,10 +1,11 @@
 """A Redis primary with replicas on free loopback ports, and the faults and failover the experiments need.
 
 Replication in Redis is asynchronous: the primary answers ``OK`` and streams the write to its replicas
-afterwards (https://redis.io/docs/latest/operate/oss_and_stack/management/replication/). The replicas reach the
-primary through a link proxy (see ``linkproxy.py``), so ``partition()`` cuts the stream cleanly while all three
-servers stay up. Failover is what Sentinel does, done by hand so the schedule is deterministic: promote the
-replica with the highest replication offset (``REPLICAOF NO ONE``) and point the others at it.
+afterwards (https://redis.io/docs/latest/operate/oss_and_stack/management/replication/). The replicas reach
+the primary through a link proxy (see ``linkproxy.py``), so ``partition()`` cuts the stream cleanly while all
+three servers stay up. Failover is what Sentinel does, done by hand so the schedule is deterministic: promote
+the replica with the highest replication offset (``REPLICAOF NO ONE``) and point the others at it.
+
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ from pathlib import Path
 
 import redis
 
-from replication.processes import Harness, free_port, kill_group, kill_processes_under, pause, resume, wait_until
+from replication.processes import (
+    Harness,
+    free_port,
+    kill_group,
+    kill_processes_under,
+    pause,
+    resume,
+    wait_until,
+)
 
 START_ATTEMPTS = 3
 
@@ -68,9 +77,28 @@ def start_redis(harness: Harness, name: str, extra: tuple[str, ...] = ()) -> Red
     workdir = harness.directory(name)
     for _ in range(START_ATTEMPTS):  # a free port can be taken by someone else before we bind it
         port = free_port()
-        args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir),
-                "--save", "", "--appendonly", "no", "--daemonize", "no", "--logfile", "",
-                "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0", *extra]
+        args = [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(workdir),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+            "--logfile",
+            "",
+            "--repl-diskless-sync",
+            "yes",
+            "--repl-diskless-sync-delay",
+            "0",
+            *extra,
+        ]
         proc = harness.spawn(args, cwd=workdir, log=workdir / "redis.log")
         try:
             wait_until(_up_or_exited(proc, port), f"{name} up")
@@ -85,8 +113,14 @@ def start_redis(harness: Harness, name: str, extra: tuple[str, ...] = ()) -> Red
 class RedisCluster:
     """One primary, ``replicas`` replicas, optionally behind a link proxy that a fault can pause."""
 
-    def __init__(self, harness: Harness, replicas: int = 2, *, link_proxy: bool = True,
-                 primary_config: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        harness: Harness,
+        replicas: int = 2,
+        *,
+        link_proxy: bool = True,
+        primary_config: tuple[str, ...] = (),
+    ) -> None:
         self.harness = harness
         self.primary = start_redis(harness, "primary", primary_config)
         self.proxy: subprocess.Popen[bytes] | None = None
@@ -105,15 +139,19 @@ class RedisCluster:
         def synced() -> bool:
             target = self.primary.offset()
             infos = [r.info() for r in self.replicas]
-            return all(i["master_link_status"] == "up" and int(str(i["master_repl_offset"])) >= target
-                       for i in infos)
+            return all(
+                i["master_link_status"] == "up" and int(str(i["master_repl_offset"])) >= target for i in infos
+            )
 
         wait_until(synced, "replicas in sync", timeout=timeout)
 
     def wait_good_replicas(self, count: int, timeout: float = 10.0) -> None:
         """With min-replicas-to-write set: the primary counts ``count`` replicas as recently acknowledged."""
-        wait_until(lambda: int(str(self.primary.info().get("min_slaves_good_slaves", 0))) >= count,
-                   "good replicas", timeout=timeout)
+        wait_until(
+            lambda: int(str(self.primary.info().get("min_slaves_good_slaves", 0))) >= count,
+            "good replicas",
+            timeout=timeout,
+        )
 
     def partition(self) -> None:
         """Cut the primary off from every replica; clients still reach all servers."""
@@ -134,10 +172,10 @@ class RedisCluster:
     def promote_best(self) -> RedisNode:
         """Sentinel's choice by hand: the replica that has seen most of the stream becomes primary."""
         best = max(self.replicas, key=lambda r: r.offset())
-        best.client().execute_command("REPLICAOF", "NO", "ONE")
+        best.client().replicaof("NO", "ONE")
         for other in self.replicas:
             if other is not best:
-                other.client().execute_command("REPLICAOF", "127.0.0.1", str(best.port))
+                other.client().replicaof("127.0.0.1", best.port)
         return best
 
     def close_clients(self) -> None:

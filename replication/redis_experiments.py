@@ -1,12 +1,13 @@
 """The four Redis schedules. Each trial gets fresh servers; the harness removes them afterwards.
 
-The failover schedule (Jepsen's Redis finding, made deterministic): write while healthy, wait until the replicas
-have everything, cut the primary off from its replicas, keep writing to the primary (clients can still reach it),
-``kill -9`` the primary, promote the most up-to-date replica, heal, and audit every id on the new primary.
-``WAIT`` makes the client *know* which writes reached a replica, it does not stop the loss ("WAIT does not make
-Redis a strongly consistent store", https://redis.io/docs/latest/commands/wait/). ``min-replicas-to-write``
-makes the isolated primary refuse writes once its replicas are silent for longer than ``min-replicas-max-lag``:
-availability given up to bound the loss to that window.
+The failover schedule (Jepsen's Redis finding, made deterministic): write while healthy, wait until the
+replicas have everything, cut the primary off from its replicas, keep writing to the primary (clients can
+still reach it), ``kill -9`` the primary, promote the most up-to-date replica, heal, and audit every id on the
+new primary. ``WAIT`` makes the client *know* which writes reached a replica, it does not stop the loss ("WAIT
+does not make Redis a strongly consistent store", https://redis.io/docs/latest/commands/wait/).
+``min-replicas-to-write`` makes the isolated primary refuse writes once its replicas are silent for longer
+than ``min-replicas-max-lag``: availability given up to bound the loss to that window.
+
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ def present_ids(node: RedisNode, ids: list[str], chunk: int = 1000) -> set[str]:
     return found
 
 
-def _failover_trial(harness: Harness, cfg: Config, name: str, trial: int, *, wait: bool = False,
-                    min_replicas: bool = False) -> TrialResult:
+def _failover_trial(
+    harness: Harness, cfg: Config, name: str, trial: int, *, wait: bool = False, min_replicas: bool = False
+) -> TrialResult:
     primary_config: tuple[str, ...] = ()
     if min_replicas:
         primary_config = ("--min-replicas-to-write", "1", "--min-replicas-max-lag", str(cfg.max_lag_s))
@@ -117,9 +119,26 @@ def replica_reads(harness: Harness, cfg: Config, trial: int) -> TrialResult:
     cluster = RedisCluster(harness, replicas=2, link_proxy=False)
     load_dir = harness.directory("load")
     load = harness.spawn(
-        ["redis-benchmark", "-p", str(cluster.primary.port), "-t", "set", "-d", "1024", "-r", "10000",
-         "-n", "1000000000", "-c", "4", "-P", "8", "-q"],
-        cwd=load_dir, log=load_dir / "benchmark.log",
+        [
+            "redis-benchmark",
+            "-p",
+            str(cluster.primary.port),
+            "-t",
+            "set",
+            "-d",
+            "1024",
+            "-r",
+            "10000",
+            "-n",
+            "1000000000",
+            "-c",
+            "4",
+            "-P",
+            "8",
+            "-q",
+        ],
+        cwd=load_dir,
+        log=load_dir / "benchmark.log",
     )
     try:
         client = cluster.primary.client()
@@ -131,8 +150,9 @@ def replica_reads(harness: Harness, cfg: Config, trial: int) -> TrialResult:
             record = log.add(redis_write(client, next(ids), LOAD, payload))
             if not record.acknowledged:
                 continue
-            was_stale, lag = _visible_after(replicas[n % len(replicas)], redis_key(record.id),
-                                            time.perf_counter())
+            was_stale, lag = _visible_after(
+                replicas[n % len(replicas)], redis_key(record.id), time.perf_counter()
+            )
             stale += was_stale
             lags.append(lag)
     finally:

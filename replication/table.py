@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from rich.console import Console
 from rich.table import Table
 
-MIN_WIDTH = 150
+MIN_WIDTH = 160
 
 
 def wide_console() -> Console:
@@ -66,4 +66,3 @@ def comparison_table(
         theirs = committed.get(name, {})
         table.add_row(name, *(f"{_cell(figures.get(c))} / {_cell(theirs.get(c))}" for c in COMPARED))
     return table
-

@@ -86,12 +86,12 @@ def redis_write(
             acked = True
     except redis.ResponseError as exc:
         refused = str(exc).startswith(REFUSALS)
-        return WriteRecord(write_id, phase, False, False, refused, _ms_since(started), str(exc)[:80])
+        return _record(write_id, phase, started, acked=False, refused=refused, detail=str(exc)[:80])
     except (redis.ConnectionError, redis.TimeoutError) as exc:
-        return WriteRecord(write_id, phase, False, False, False, _ms_since(started), type(exc).__name__)
+        return _record(write_id, phase, started, acked=False, detail=type(exc).__name__)
     confirmed = replicas is None or int(replicas) >= 1
     detail = "" if replicas is None else f"replicas={replicas}"
-    return WriteRecord(write_id, phase, acked, confirmed, False, _ms_since(started), detail)
+    return _record(write_id, phase, started, acked=acked, confirmed=confirmed, detail=detail)
 
 
 class Watchdog:
@@ -154,21 +154,38 @@ class PgWriter:
         try:
             self.conn.execute("INSERT INTO writes (id, payload) VALUES (%s, %s)", (write_id, payload))
         except psycopg.errors.ReadOnlySqlTransaction as exc:
-            return WriteRecord(write_id, phase, False, False, True, _ms_since(started), type(exc).__name__)
+            return _record(write_id, phase, started, acked=False, refused=True, detail=type(exc).__name__)
         except psycopg.Error as exc:
-            return WriteRecord(write_id, phase, False, False, False, _ms_since(started), type(exc).__name__)
+            return _record(write_id, phase, started, acked=False, detail=type(exc).__name__)
         finally:
             self._watchdog.disarm()
-        latency = _ms_since(started)
         if any(SYNC_CANCEL_WARNING in w for w in self._warnings):
             # PostgreSQL cannot un-commit: the row is durable here, but no standby has confirmed it
-            return WriteRecord(write_id, phase, True, False, False, latency, "committed locally")
-        return WriteRecord(write_id, phase, True, True, False, latency)
+            return _record(write_id, phase, started, acked=True, detail="committed locally")
+        return _record(write_id, phase, started, acked=True, confirmed=True)
 
     def close(self) -> None:
         self._watchdog.close()
         self.conn.close()
 
 
-def _ms_since(started: float) -> float:
-    return (time.perf_counter() - started) * 1000.0
+def _record(
+    write_id: str,
+    phase: str,
+    started: float,
+    *,
+    acked: bool,
+    confirmed: bool = False,
+    refused: bool = False,
+    detail: str = "",
+) -> WriteRecord:
+    latency_ms = (time.perf_counter() - started) * 1000.0
+    return WriteRecord(
+        write_id,
+        phase,
+        acknowledged=acked,
+        confirmed=confirmed,
+        refused=refused,
+        latency_ms=latency_ms,
+        detail=detail,
+    )

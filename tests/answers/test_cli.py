@@ -86,13 +86,18 @@ def test_show_rejects_a_non_number_with_usage_exit_code_2(book_dirs: tuple[Path,
 
 
 @pytest.mark.unit
-def test_sync_check_lists_stale_figures_and_exits_1_without_changing_files(book_dirs: tuple[Path, Path]) -> None:
+def test_sync_check_lists_stale_figures_and_exits_1_without_changing_files(
+    book_dirs: tuple[Path, Path],
+) -> None:
     answers_dir, results_dir = book_dirs
     stale = {**RESULTS, "latency": {"p99_ms": 99.0}}
     (results_dir / "obs.json").write_text(json.dumps(stale), encoding="utf-8")
     result = invoke(book_dirs, "sync", "--check")
     assert result.exit_code == 1, result.output
-    assert "q08-sample.md:6 stale figure 'obs.latency.p99_ms': quoted '12.5', results say '99.0'" in result.stdout
+    assert (
+        "q08-sample.md:6 stale figure 'obs.latency.p99_ms': quoted '12.5', results say '99.0'"
+        in result.stdout
+    )
     assert (answers_dir / "q08-sample.md").read_text(encoding="utf-8") == ANSWER
 
 
@@ -109,8 +114,7 @@ def test_sync_rewrites_stale_figures_then_check_passes(book_dirs: tuple[Path, Pa
 
 @pytest.mark.unit
 def test_sync_check_fails_on_a_missing_key_and_a_missing_topic(book_dirs: tuple[Path, Path]) -> None:
-    answers_dir, results_dir = book_dirs
-    (results_dir / "obs.json").unlink()
+    (book_dirs[1] / "obs.json").unlink()
     result = invoke(book_dirs, "sync", "--check")
     assert result.exit_code == 1
     assert result.stdout.count("no results file") == 3
@@ -118,7 +122,9 @@ def test_sync_check_fails_on_a_missing_key_and_a_missing_topic(book_dirs: tuple[
 
 @pytest.mark.unit
 def test_demo_for_a_question_without_one_says_so(book_dirs: tuple[Path, Path]) -> None:
-    assert_one_line_error(invoke(book_dirs, "demo", "2"), "question 2 has no demo yet (questions with a demo: 8)")
+    assert_one_line_error(
+        invoke(book_dirs, "demo", "2"), "question 2 has no demo yet (questions with a demo: 8)"
+    )
 
 
 @pytest.mark.unit

@@ -32,7 +32,10 @@ def results(tmp_path: Path) -> Path:
 
 
 def test_parse_refs_finds_value_key_spec_and_line() -> None:
-    text = "intro\nWe saw **0.214** <!-- fig: recommender.models.als.ndcg@10 --> and **91%** <!-- fig: x.y | .0% -->\n"
+    text = (
+        "intro\nWe saw **0.214** <!-- fig: recommender.models.als.ndcg@10 --> "
+        "and **91%** <!-- fig: x.y | .0% -->\n"
+    )
     first, second = figures.parse_refs(text)
     assert (first.value, first.key, first.spec, first.line) == (
         "0.214",
@@ -139,14 +142,15 @@ def test_a_key_pointing_at_an_object_is_not_a_value(results: Path) -> None:
 def test_sync_rewrites_stale_and_placeholder_values_only(results: Path) -> None:
     text = (
         "p99 **?** <!-- fig: migrations.runs[migration=add_column,mode=safe].p99_ms --> ms, "
-        "ratio **91.4%** <!-- fig: migrations.ratio | .1% -->, users **1** <!-- fig: migrations.models.als.users -->"
-        ", gone **5** <!-- fig: migrations.nothing -->\n"
+        "ratio **91.4%** <!-- fig: migrations.ratio | .1% -->, "
+        "users **1** <!-- fig: migrations.models.als.users -->, gone **5** <!-- fig: migrations.nothing -->\n"
     )
     new, changes = figures.sync(text, results)
     assert new == (
         "p99 **18.2** <!-- fig: migrations.runs[migration=add_column,mode=safe].p99_ms --> ms, "
-        "ratio **91.4%** <!-- fig: migrations.ratio | .1% -->, users **123,456** <!-- fig: migrations.models.als.users -->"
-        ", gone **5** <!-- fig: migrations.nothing -->\n"
+        "ratio **91.4%** <!-- fig: migrations.ratio | .1% -->, "
+        "users **123,456** <!-- fig: migrations.models.als.users -->, "
+        "gone **5** <!-- fig: migrations.nothing -->\n"
     )
     assert [(c.old, c.new) for c in changes] == [("?", "18.2"), ("1", "123,456")]
     assert figures.sync(new, results) == (new, [])

@@ -1,4 +1,4 @@
-"""The answers site: index, rendered answers (tables, Mermaid), charts from results/ only, JSON 404s, metrics."""
+"""The answers site: index, answer pages (tables, Mermaid), charts from results/ only, JSON 404s, metrics."""
 
 from __future__ import annotations
 
@@ -28,12 +28,16 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         yield test_client
 
 
-async def test_index_lists_all_twelve_questions_and_links_the_answered_ones(client: httpx.AsyncClient) -> None:
+async def test_index_lists_all_twelve_questions_and_links_the_answered_ones(
+    client: httpx.AsyncClient,
+) -> None:
     response = await client.get("/")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert response.text.count("<li ") == 12
-    assert '<a href="/answers/q08-sample.md">How do you implement logging and monitoring?</a>' in response.text
+    assert (
+        '<a href="/answers/q08-sample.md">How do you implement logging and monitoring?</a>' in response.text
+    )
     assert response.text.count("(answer coming)") == 11
 
 
@@ -68,7 +72,12 @@ async def test_charts_are_served_from_results_only(client: httpx.AsyncClient) ->
     assert chart.status_code == 200
     assert chart.headers["content-type"] == "image/png"
     assert chart.content == PNG
-    for path in ("/results/obs.json", "/results/..%2Fsecret.png", "/results/.hidden.png", "/results/none.png"):
+    for path in (
+        "/results/obs.json",
+        "/results/..%2Fsecret.png",
+        "/results/.hidden.png",
+        "/results/none.png",
+    ):
         assert (await client.get(path)).status_code == 404, path
 
 

@@ -81,7 +81,11 @@ def test_embedded_mode_when_only_redis_is_missing(
 def test_services_mode_when_both_answer(database_url: str, redis_url: str, tmp_path: Path) -> None:
     mode = stack.decide_mode({"DATABASE_URL": database_url, "REDIS_URL": redis_url}, lambda: tmp_path)
     assert mode.name == "services"
-    assert mode.env == {"BACKEND_ANSWERS_MODE": "services", "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    assert mode.env == {
+        "BACKEND_ANSWERS_MODE": "services",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+    }
     assert list(tmp_path.iterdir()) == []
 
 
@@ -90,7 +94,10 @@ def test_a_child_that_dies_is_named_and_the_exit_code_is_non_zero() -> None:
     app = stack.App("doomed", "nowhere:create_app", 0)
     process = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
     child = stack.Child(app, free_port(), process)
-    assert stack.wait_healthy(child, time.monotonic() + 10) == "doomed exited with code 3 before answering /healthz"
+    assert (
+        stack.wait_healthy(child, time.monotonic() + 10)
+        == "doomed exited with code 3 before answering /healthz"
+    )
     console = Console(record=True, width=200)
     assert stack._watch([child], console) == 1
     assert f"doomed (pid {process.pid}) exited with code 3" in console.export_text()
@@ -124,25 +131,27 @@ def test_check_starts_the_site_in_embedded_mode_prints_urls_and_stops(dead_urls:
 @pytest.mark.integration
 def test_sigterm_stops_the_running_stack_and_its_children(dead_urls: dict[str, str]) -> None:
     port = free_port()
-    process = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "answers.stack"],
         env=_stack_env(dead_urls, port),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-    )
-    try:
-        assert process.stdout is not None
-        seen = []
-        for line in process.stdout:
-            seen.append(line)
-            if "Ctrl-C stops everything" in line:
-                break
-        assert not stack.port_is_free(port), "".join(seen)
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
-        assert stack.port_is_free(port)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
+    ) as process:
+        try:
+            assert process.stdout is not None
+            seen = []
+            for line in process.stdout:
+                seen.append(line)
+                if "Ctrl-C stops everything" in line:
+                    break
+            assert not stack.port_is_free(port), "".join(seen)
+            process.send_signal(signal.SIGTERM)
+            rest, _ = process.communicate(timeout=30)
+            assert process.returncode == 0, "".join(seen) + rest
+            assert "stopping" in rest
+            assert stack.port_is_free(port)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate(timeout=10)

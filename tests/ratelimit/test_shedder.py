@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
@@ -95,10 +95,14 @@ async def gated() -> AsyncIterator[tuple[httpx.AsyncClient, LoadShedder, Gate]]:
         yield client, shedder, gate
 
 
-async def wait_until_inside(gate: Gate, count: int) -> None:
+async def wait_for(condition: Callable[[], bool]) -> None:
     async with asyncio.timeout(5):
-        while gate.inside < count:
+        while not condition():
             await asyncio.sleep(0.001)
+
+
+async def wait_until_inside(gate: Gate, count: int) -> None:
+    await wait_for(lambda: gate.inside >= count)
 
 
 async def test_under_concurrency_non_critical_routes_are_shed_first(
@@ -108,11 +112,9 @@ async def test_under_concurrency_non_critical_routes_are_shed_first(
     client, shedder, gate = gated
     before = shed_total("default"), shed_total(CRITICAL)
     browsing = [asyncio.create_task(client.get("/browse")) for _ in range(50)]
-    await wait_until_inside(gate, 8)
-    await asyncio.sleep(0.05)  # let every browse request reach the shedder
+    await wait_for(lambda: gate.inside == 8 and shed_total("default") == before[0] + 42)
     playing = [asyncio.create_task(client.post("/play")) for _ in range(5)]
-    await wait_until_inside(gate, 10)
-    await asyncio.sleep(0.05)
+    await wait_for(lambda: gate.inside == 10 and shed_total(CRITICAL) == before[1] + 3)
     assert shedder.in_flight == 10
     gate.open.set()
     browse = await asyncio.gather(*browsing)

@@ -1,0 +1,224 @@
+"""One live run: seed, load at a fixed rate, baseline, migrate (safe or naive), audit. In a schema of its own.
+
+The order matters: the load starts first and runs throughout; the baseline is measured on the same load just
+before the migration; the migration window runs from its first step to its last (backfills and rolling
+deploys included); a short tail follows so requests stuck behind the migration finish and are counted.
+Everything below the harness (Alembic, the backfill, the naive SQL) is the same code a deploy would run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import psycopg
+from psycopg import sql
+
+from migrations_demo import backfill, chain
+from migrations_demo.adversary import hold_lock
+from migrations_demo.audit import Audit, audit
+from migrations_demo.catalog import MIGRATIONS, Backfill, Deploy, Sql, Step, Upgrade
+from migrations_demo.load import LoadGenerator, Record, create_pool
+from migrations_demo.locks import LockEvent, LockPolicy
+from migrations_demo.sampler import LockSample, LockSampler
+from migrations_demo.seed import Seeded, seed
+from migrations_demo.settings import DEFAULT_DATABASE_URL, libpq_url
+from migrations_demo.stats import WindowStats, window_stats
+from migrations_demo.workload import RequestMix
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    migration: str
+    mode: str
+    rows: int
+    rate: float
+    baseline_s: float = 30.0
+    tail_s: float = 2.0
+    deploy_lag_s: float = 2.0  # how long one rolling deploy keeps two app versions side by side
+    adversary_s: float = 0.0  # hold a conflicting lock this long as the migration starts (0: no adversary)
+    timeout_s: float = 5.0
+    pool_size: int = 20
+    seed: int = 0
+    database_url: str = DEFAULT_DATABASE_URL
+    policy: LockPolicy = field(default_factory=LockPolicy)
+    batch_size: int = 1000
+    backfill_pause_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.migration not in MIGRATIONS:
+            raise ValueError(f"unknown migration {self.migration!r}; choose from {', '.join(MIGRATIONS)}")
+        MIGRATIONS[self.migration].steps(self.mode)  # validates the mode
+        if self.rows < 1 or self.rate <= 0 or self.baseline_s <= 0 or self.timeout_s <= 0:
+            raise ValueError("rows, rate, baseline and timeout must be positive")
+
+    @property
+    def warmup_s(self) -> float:
+        # the first requests open connections and prepare statements: not the steady state we compare against
+        return min(2.0, self.baseline_s * 0.1)
+
+
+@dataclass
+class RunResult:
+    config: RunConfig
+    records: list[Record]
+    window: tuple[float, float]
+    baseline: WindowStats
+    during: WindowStats
+    longest_wait: LockSample | None
+    audit: Audit
+    lock_events: list[LockEvent]
+    migration_error: str | None
+
+    def summary(self) -> dict[str, Any]:
+        """This run as one ``runs`` entry of results/migrations.json (before the median over repeats)."""
+        c, d = self.config, self.during
+        return {
+            "migration": c.migration,
+            "mode": c.mode,
+            "requests": d.requests,
+            "errors": d.errors,
+            "p50_ms": d.p50_ms,
+            "p99_ms": d.p99_ms,
+            "max_ms": d.max_ms,
+            "slow_share": d.slow_share,
+            "baseline_p99_ms": self.baseline.p99_ms,
+            "longest_lock_wait_ms": round(self.longest_wait.wait_ms, 1) if self.longest_wait else 0.0,
+            "duration_ms": round((self.window[1] - self.window[0]) * 1000, 1),
+            "lost_writes": self.audit.lost_writes,
+            "checksum_ok": self.audit.checksum_ok,
+            "rows": c.rows,
+            "rate": c.rate,
+            "repeats": 1,
+        }
+
+
+async def run_once(config: RunConfig) -> RunResult:
+    schema = f"mig_{uuid.uuid4().hex[:10]}"
+    dsn = libpq_url(config.database_url)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+    try:
+        return await _Run(config, schema, dsn).execute()
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+class _Run:
+    def __init__(self, config: RunConfig, schema: str, dsn: str) -> None:
+        self.config, self.schema, self.dsn = config, schema, dsn
+        self.migration = MIGRATIONS[config.migration]
+        self.events: list[LockEvent] = []
+        self.load: LoadGenerator | None = None
+
+    async def execute(self) -> RunResult:
+        cfg = self.config
+        seeded = await asyncio.to_thread(self._prepare)
+        loop = asyncio.get_running_loop()
+        pool = await create_pool(self.dsn, self.schema, f"{self.schema}:load", size=cfg.pool_size, timeout_s=cfg.timeout_s)
+        watcher = await asyncpg.connect(self.dsn, server_settings={"application_name": f"{self.schema}-sampler"})
+        try:
+            origin = loop.time()
+            self.load = LoadGenerator(
+                pool, RequestMix(seeded.sizes, cfg.seed), rate=cfg.rate, origin=origin,
+                versions=(self.migration.app,), timeout_s=cfg.timeout_s,
+            )
+            sampler = LockSampler(watcher, self.schema, origin=origin)
+            tasks = [asyncio.create_task(self.load.run()), asyncio.create_task(sampler.run())]
+            await asyncio.sleep(cfg.baseline_s)
+            adversary = await self._start_adversary() if cfg.adversary_s > 0 else None
+            start = loop.time() - origin
+            error = await self._migrate()
+            end = loop.time() - origin
+            await asyncio.sleep(cfg.tail_s)
+            self.load.stop()
+            sampler.stop()
+            await asyncio.gather(*tasks)
+            if adversary is not None:
+                await adversary
+        finally:
+            await watcher.close()
+            await pool.close()
+        records = self.load.records
+        result_audit = await asyncio.to_thread(self._audit, seeded, records)
+        return RunResult(
+            config=cfg,
+            records=records,
+            window=(start, end),
+            baseline=window_stats(records, cfg.warmup_s, start),
+            during=window_stats(records, start, end),
+            longest_wait=sampler.longest(start, end),
+            audit=result_audit,
+            lock_events=self.events,
+            migration_error=error,
+        )
+
+    def _prepare(self) -> Seeded:
+        chain.upgrade(self.config.database_url, self.schema, self.migration.before, policy=self.config.policy)
+        with self._connect() as conn:
+            return seed(conn, self.config.rows)
+
+    async def _start_adversary(self) -> asyncio.Task[None]:
+        conn = await asyncpg.connect(
+            self.dsn, server_settings={"search_path": self.schema, "application_name": f"{self.schema}:adversary"}
+        )
+        holding = asyncio.Event()
+
+        async def hold() -> None:
+            try:
+                await hold_lock(conn, self.config.adversary_s, holding)
+            finally:
+                await conn.close()
+
+        task = asyncio.create_task(hold())
+        await holding.wait()
+        return task
+
+    async def _migrate(self) -> str | None:
+        """Run the steps in order; a failure (say, lock retries exhausted) is the run's outcome, not a crash."""
+        try:
+            for step in self.migration.steps(self.config.mode):
+                await self._step(step)
+        except Exception as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return None
+
+    async def _step(self, step: Step) -> None:
+        cfg = self.config
+        match step:
+            case Upgrade(revision):
+                await asyncio.to_thread(
+                    chain.upgrade, cfg.database_url, self.schema, revision,
+                    policy=cfg.policy, events=self.events, application_name=f"{self.schema}:migration",
+                )
+            case Backfill(job):
+                await asyncio.to_thread(self._backfill, job)
+            case Deploy(versions):
+                assert self.load is not None
+                self.load.versions = versions
+                await asyncio.sleep(cfg.deploy_lag_s)
+            case Sql(statements):
+                await asyncio.to_thread(self._naive, statements)
+
+    def _backfill(self, job: str) -> None:
+        with self._connect("backfill") as conn:
+            backfill.run(conn, backfill.JOBS[job], batch_size=self.config.batch_size, pause_s=self.config.backfill_pause_s)
+
+    def _naive(self, statements: tuple[str, ...]) -> None:
+        # the naive way: one transaction, no lock_timeout, no statement_timeout
+        with self._connect("migration") as conn, conn.transaction():
+            for statement in statements:
+                conn.execute(statement)  # type: ignore[arg-type]
+
+    def _audit(self, seeded: Seeded, records: list[Record]) -> Audit:
+        with self._connect() as conn:
+            return audit(conn, seeded, records)
+
+    def _connect(self, role: str = "setup") -> psycopg.Connection[tuple[object, ...]]:
+        conn = psycopg.connect(self.dsn, autocommit=True, application_name=f"{self.schema}:{role}")
+        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
+        return conn

@@ -1,0 +1,76 @@
+"""Fixtures for the observability tests: a fresh instrumented app per test, and logging restored afterwards.
+
+Logging and the metrics registry are process-wide. Each test gets its own ``service`` name (so metric samples
+of different tests never mix) and the logging configuration of before the test comes back afterwards (so other
+packages' tests never see our handlers).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+import structlog
+from fastapi import FastAPI
+
+from observability import logging as obs_logging
+
+LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "httpx", "httpcore")
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    saved = [
+        (logging.getLogger(name), list(logging.getLogger(name).handlers), logging.getLogger(name).level,
+         logging.getLogger(name).propagate)
+        for name in LOGGERS
+    ]  # fmt: skip
+    structlog_config = structlog.get_config()
+    configured = obs_logging._configured_service
+    yield
+    for logger, handlers, level, propagate in saved:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
+    structlog.configure(**structlog_config)
+    structlog.contextvars.clear_contextvars()
+    obs_logging._configured_service = configured
+
+
+@pytest.fixture
+def service() -> str:
+    """A service name of this test's own: its metric samples are the ones labelled with it."""
+    return f"test-{uuid.uuid4().hex[:10]}"
+
+
+def client_for(app: FastAPI) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+@pytest.fixture
+async def make_client() -> AsyncIterator[Callable[[FastAPI], httpx.AsyncClient]]:
+    clients: list[httpx.AsyncClient] = []
+
+    def make(app: FastAPI) -> httpx.AsyncClient:
+        clients.append(client_for(app))
+        return clients[-1]
+
+    yield make
+    for client in clients:
+        await client.aclose()
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    """Every line of ``text`` must be one JSON object: that is the claim under test, so this fails otherwise."""
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def access_lines(text: str) -> list[dict[str, Any]]:
+    return [line for line in json_lines(text) if line.get("logger") == "observability.access"
+            and line.get("event") == "request"]  # fmt: skip
