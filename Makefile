@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 # topic -> module whose `main` measures it and writes results/<topic>.json
-BENCH_TOPICS := observability
+BENCH_TOPICS := observability replication
 bench_module = $(if $(filter migrations,$(1)),migrations_demo,$(1)).bench
 
 .PHONY: install demo test lint format bench lock clean $(addprefix bench-,$(BENCH_TOPICS))
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "backend-answers needs Python >= 3.11; set PYTHON=/path/to/python3.11")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt --config-settings editable_mode=compat -e '.[dev]'
 	@touch $(STAMP)
 
 demo: install

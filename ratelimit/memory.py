@@ -80,6 +80,14 @@ class MemoryLimiter:
         entry = self._entries.get(key) if isinstance(key, str) else None
         return entry is not None and entry[1] > self.now_us()
 
+    def ttl(self, key: str) -> float | None:
+        """Seconds until ``key`` is forgotten, or None when nothing is held for it (like Redis ``PTTL``)."""
+        entry = self._entries.get(key)
+        now = self.now_us()
+        if entry is None or entry[1] <= now:
+            return None
+        return (entry[1] - now) / US_PER_S
+
     def sweep(self) -> int:
         """Forget every expired key now; returns how many were dropped."""
         with self._lock:

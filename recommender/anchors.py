@@ -11,6 +11,9 @@ and asks for single-threaded BLAS (it warns otherwise), so its calls run under t
 from __future__ import annotations
 
 import os
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Self
 
 import numpy as np
@@ -20,6 +23,17 @@ from threadpoolctl import threadpool_limits
 
 from recommender.models.als import Scale, confidence
 from recommender.models.base import Recommender, binarise
+
+
+@contextmanager
+def _quiet_implicit() -> Iterator[None]:
+    """Single-threaded BLAS (implicit's own advice) and none of its internal CSR-conversion notices."""
+    from implicit.utils import ParameterWarning  # noqa: PLC0415 - benchmark-only dependency
+
+    with threadpool_limits(1, "blas"), warnings.catch_warnings():
+        # implicit converts its own intermediate COO matrices and warns about it; our inputs are CSR
+        warnings.simplefilter("ignore", ParameterWarning)
+        yield
 
 
 class ImplicitALS(Recommender):
@@ -48,7 +62,7 @@ class ImplicitALS(Recommender):
         self.model = AlternatingLeastSquares(
             **self.params, alpha=1.0, num_threads=self.num_threads, calculate_training_loss=False
         )
-        with threadpool_limits(1, "blas"):
+        with _quiet_implicit():
             self.model.fit(confidence(counts, self.alpha, self.scale), show_progress=False)
         return self
 
@@ -64,7 +78,7 @@ class ImplicitALS(Recommender):
         return np.asarray(self.user_factors[users] @ self.item_factors.T, dtype=np.float32)
 
     def recommend(self, counts: sp.csr_matrix, users: NDArray[np.int64], k: int = 10) -> NDArray[np.int64]:
-        with threadpool_limits(1, "blas"):
+        with _quiet_implicit():
             ids, _ = self.model.recommend(users, counts[users], N=k, filter_already_liked_items=True)
         return np.asarray(ids, dtype=np.int64)
 
@@ -81,7 +95,7 @@ class ImplicitItemKNN(Recommender):
         from implicit.nearest_neighbours import CosineRecommender  # noqa: PLC0415 - benchmark-only dependency
 
         self.model = CosineRecommender(K=self.neighbours, num_threads=self.num_threads)
-        with threadpool_limits(1, "blas"):
+        with _quiet_implicit():
             self.model.fit(binarise(counts), show_progress=False)
         return self
 
@@ -89,6 +103,6 @@ class ImplicitItemKNN(Recommender):
         return np.asarray((binarise(counts[users]) @ self.model.similarity).toarray(), dtype=np.float32)
 
     def recommend(self, counts: sp.csr_matrix, users: NDArray[np.int64], k: int = 10) -> NDArray[np.int64]:
-        with threadpool_limits(1, "blas"):
+        with _quiet_implicit():
             ids, _ = self.model.recommend(users, binarise(counts[users]), N=k, filter_already_liked_items=True)
         return np.asarray(ids, dtype=np.int64)

@@ -91,7 +91,7 @@ def run_seed(
     # the two-stage model costs its generators' fits plus the ranker's own training
     outcome.fit_s["ranked"] = ranker_s + sum(outcome.fit_s[name] for name in RANKER_GENERATORS)
     outcome.params["ranked"] = {"generators": list(RANKER_GENERATORS), "n_candidates": ranker.n_candidates,
-                                "trees": int(ranker.model.best_iteration_ or ranker.model.n_estimators)}
+                                "trees": int(ranker.model.best_iteration or ranker.model.num_trees())}
     return outcome
 
 

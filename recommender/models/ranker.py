@@ -26,16 +26,19 @@ from recommender.models.candidates import Candidates, build_candidates, labels
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "lambdarank",
-    "n_estimators": 400,
+    "metric": "ndcg",
+    "eval_at": [10],
     "learning_rate": 0.05,
     "num_leaves": 31,
-    "min_child_samples": 100,
-    "subsample": 0.8,
-    "subsample_freq": 1,
-    "colsample_bytree": 0.8,
+    "min_data_in_leaf": 100,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "feature_fraction": 0.8,
     "lambdarank_truncation_level": 20,
-    "verbose": -1,
+    "deterministic": True,
+    "verbosity": -1,
 }
+MAX_TREES = 500
 
 
 class TwoStageRanker:
@@ -62,7 +65,7 @@ class TwoStageRanker:
         self, generators: Mapping[str, Recommender], train: sp.csr_matrix, held_out: sp.csr_matrix
     ) -> Self:
         """Learn from ``generators`` fitted on ``train``, labelled by ``held_out`` (the inner split's test part)."""
-        from lightgbm import LGBMRanker, early_stopping  # noqa: PLC0415 - heavy import, only when training
+        import lightgbm  # noqa: PLC0415 - heavy import, only when training
 
         users = np.flatnonzero(np.diff(held_out.indptr) > 0).astype(np.int64)
         candidates = build_candidates(generators, train, users, self.n_candidates)
@@ -75,16 +78,16 @@ class TwoStageRanker:
         fit_rows = np.isin(candidates.users, keep_users) & ~np.isin(candidates.users, stop_users)
         stop_rows = np.isin(candidates.users, stop_users)
         fit_part, stop_part = _subset(candidates, fit_rows), _subset(candidates, stop_rows)
-        self.model = LGBMRanker(**self.params, random_state=self.seed, n_jobs=self.num_threads)
-        self.model.fit(
-            fit_part.features,
-            y[fit_rows],
-            group=fit_part.group_sizes(),
-            eval_set=[(stop_part.features, y[stop_rows])],
-            eval_group=[stop_part.group_sizes()],
-            eval_at=[10],
-            callbacks=[early_stopping(30, verbose=False)],
-            feature_name=list(candidates.names),
+        fit_set = lightgbm.Dataset(
+            fit_part.features, y[fit_rows], group=fit_part.group_sizes(), feature_name=list(candidates.names)
+        )
+        stop_set = lightgbm.Dataset(stop_part.features, y[stop_rows], group=stop_part.group_sizes(), reference=fit_set)
+        self.model = lightgbm.train(
+            {**self.params, "seed": self.seed, "num_threads": self.num_threads},
+            fit_set,
+            num_boost_round=MAX_TREES,
+            valid_sets=[stop_set],
+            callbacks=[lightgbm.early_stopping(30, verbose=False)],
         )
         return self
 
@@ -93,7 +96,9 @@ class TwoStageRanker:
     ) -> NDArray[np.int64]:
         """Top-``k`` per user (in the order of ``users``) among the candidates, by the ranker's score."""
         candidates = build_candidates(generators, counts, users, self.n_candidates)
-        scores = np.asarray(self.model.predict(candidates.features), dtype=np.float64)
+        scores = np.asarray(
+            self.model.predict(candidates.features, num_iteration=self.model.best_iteration), dtype=np.float64
+        )
         # sort by user, then by descending score; take each user's first k rows
         order = np.lexsort((-scores, candidates.users))
         ranked_users, ranked_items = candidates.users[order], candidates.items[order]
@@ -105,8 +110,8 @@ class TwoStageRanker:
         return out
 
     def feature_importance(self) -> dict[str, float]:
-        gains = self.model.booster_.feature_importance(importance_type="gain")
-        return dict(zip(self.model.booster_.feature_name(), (float(g) for g in gains), strict=True))
+        gains = self.model.feature_importance(importance_type="gain")
+        return dict(zip(self.model.feature_name(), (float(g) for g in gains), strict=True))
 
 
 def _subset(candidates: Candidates, rows: NDArray[np.bool_]) -> Candidates:

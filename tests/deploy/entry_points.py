@@ -15,7 +15,6 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import click
 import typer
 
 MODULE_ATTR = re.compile(r"^(?P<module>[A-Za-z_][\w.]*):(?P<attr>[A-Za-z_]\w*)$")
@@ -58,10 +57,12 @@ def subcommand_problems(target: str, subcommand: str) -> list[str]:
     assert match is not None
     obj = getattr(importlib.import_module(match["module"]), match["attr"])
     command = typer.main.get_command(obj) if isinstance(obj, typer.Typer) else obj
-    if not isinstance(command, click.Group):
+    # a click-style group (typer vendors its own click, so duck-typing beats isinstance)
+    commands = getattr(command, "commands", None)
+    if not isinstance(commands, Mapping):
         return []  # a single-command CLI: its arguments are not subcommands
-    if subcommand not in command.commands:
-        return [f"{target}: no subcommand {subcommand!r} (has {', '.join(sorted(command.commands))})"]
+    if subcommand not in commands:
+        return [f"{target}: no subcommand {subcommand!r} (has {', '.join(sorted(commands))})"]
     return []
 
 
