@@ -21,8 +21,7 @@ from rich.rule import Rule
 from rich.table import Table
 from rich.text import Text
 
-from answers import book, figures, migrate
-from answers.demos import DEMOS
+from answers import book, demos, figures, migrate
 from answers.questions import NUMBERS, QUESTIONS, question
 from observability.results import RESULTS_DIR
 
@@ -89,11 +88,11 @@ def list_answers(ctx: typer.Context) -> None:
             str(q.number),
             q.title,
             path.name if path else "[dim]not yet[/]",
-            "yes" if q.number in DEMOS else "[dim]no[/]",
+            "yes" if q.number in demos.DEMOS else "[dim]no[/]",
             "" if figure_count is None else str(figure_count),
         )
     _console().print(table)
-    _console().print(f"{len(found)} of {len(QUESTIONS)} answered, {len(DEMOS)} with a live demo")
+    _console().print(f"{len(found)} of {len(QUESTIONS)} answered, {len(demos.DEMOS)} with a live demo")
 
 
 @app.command()
@@ -150,9 +149,9 @@ def sync(
 @app.command()
 def demo(number: Annotated[int, typer.Argument(help="Question number, 1 to 12.")]) -> None:
     """Run a small live version of a question's demo and print it beside the committed figures."""
-    target = DEMOS.get(_checked_number(number))
+    target = demos.DEMOS.get(_checked_number(number))
     if target is None:
-        registered = ", ".join(str(n) for n in sorted(DEMOS)) or "none"
+        registered = ", ".join(str(n) for n in sorted(demos.DEMOS)) or "none"
         fail(f"question {number} has no demo yet (questions with a demo: {registered})")
     module_name, _, function_name = target.partition(":")
     try:

@@ -204,7 +204,10 @@ def resolve(key: str, store: ResultsStore | Path) -> Scalar:
     """The value ``key`` points at; a :class:`FigureError` subclass says why when it points at nothing."""
     store = store if isinstance(store, ResultsStore) else ResultsStore(store)
     topic, steps = parse_key(key)
-    node = store.load(topic)
+    try:
+        node = store.load(topic)
+    except UnknownTopicError as exc:
+        raise UnknownTopicError(f"figure key {key!r}: {exc}") from None
     where = topic
     for step in steps:
         node = _step(node, step, key, where)

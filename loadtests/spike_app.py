@@ -6,9 +6,10 @@ Its one scarce resource is a "database" that serves ``SPIKE_DB_CONCURRENCY`` que
 service. The shedder's bound (``SPIKE_MAX_IN_FLIGHT``) is set to what that database can serve at once, so
 admitted requests never queue and stay as fast as at normal load; the excess gets an immediate 503.
 
-Middleware order follows Stripe: rate limiter outermost (an abusive client hears 429 first), then the load
-shedder, then the app. Locust plays the load balancer, so loopback is a trusted proxy and each simulated
-listener's ``X-Forwarded-For`` is its identity; the scraper is identified by its API key.
+Middleware order: the load shedder outermost (refusing costs nothing when the instance is saturated), then
+the rate limiter (one Redis round trip per decision), then the app. Locust plays the load balancer, so
+loopback is a trusted proxy and each simulated listener's ``X-Forwarded-For`` is its identity; the scraper is
+identified by its API key.
 """
 
 from __future__ import annotations
@@ -44,11 +45,13 @@ class SpikeSettings:
         return cls(
             redis_url=env.get("SPIKE_REDIS_URL") or None,
             redis_prefix=env.get("SPIKE_REDIS_PREFIX", "spike:"),
-            max_in_flight=int(env.get("SPIKE_MAX_IN_FLIGHT", "10")),
+            max_in_flight=int(env.get("SPIKE_MAX_IN_FLIGHT", "8")),
             db_concurrency=int(env.get("SPIKE_DB_CONCURRENCY", "8")),
             db_latency_s=float(env.get("SPIKE_DB_LATENCY_MS", "50")) / 1000,
             # GCRA: a burst of 20, refilled at 2 units/s; a listener asks about 1/s, a search costs 5
-            listener_limit=Limit(int(env.get("SPIKE_LIMIT", "20")), float(env.get("SPIKE_LIMIT_PERIOD_S", "10"))),
+            listener_limit=Limit(
+                int(env.get("SPIKE_LIMIT", "20")), float(env.get("SPIKE_LIMIT_PERIOD_S", "10"))
+            ),
         )
 
 
@@ -86,25 +89,28 @@ def create_app(settings: SpikeSettings | None = None) -> FastAPI:
     limiter: Limiter
     if settings.redis_url:
         limiter = create_limiter(
-            "gcra", settings.listener_limit, redis=redis_client(settings.redis_url), prefix=settings.redis_prefix
+            "gcra",
+            settings.listener_limit,
+            redis=redis_client(settings.redis_url),
+            prefix=settings.redis_prefix,
         )
     else:
         limiter = create_limiter("gcra", settings.listener_limit)
     identify = first_of(api_key(), client_ip(TrustedProxies(["127.0.0.1/32", "::1/128"])))
     listener = Policy("listener", limiter, identify)
 
-    # added first = innermost: the shedder sits inside the limiter
-    app.add_middleware(
-        LoadSheddingMiddleware,
-        shedder=LoadShedder(settings.max_in_flight),
-        classes=[(RouteMatch(route="/api/play"), CRITICAL)],
-        exempt=[RouteMatch(route="/healthz")],
-    )
+    # added first = innermost: the limiter sits inside the shedder
     app.add_middleware(
         RateLimitMiddleware,
         rules=[
             Rule(listener, RouteMatch(route="/api/search"), cost=5, fail="open"),
             Rule(listener, RouteMatch(prefix="/api/"), cost=1, fail="open"),
         ],
+    )
+    app.add_middleware(
+        LoadSheddingMiddleware,
+        shedder=LoadShedder(settings.max_in_flight),
+        classes=[(RouteMatch(route="/api/play"), CRITICAL)],
+        exempt=[RouteMatch(route="/healthz")],
     )
     return app

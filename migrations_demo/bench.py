@@ -72,11 +72,13 @@ def summarise(measured: dict[str, list[RunResult]]) -> list[dict[str, Any]]:
 
 
 def print_table(runs: Sequence[dict[str, Any]], console: Console) -> None:
-    table = Table(title="migrations under live load (median over repeats)")
-    for key in RUN_KEYS:
-        table.add_column(key, justify="right")
+    shown = [k for k in RUN_KEYS if k not in {"rows", "rate", "repeats"}]
+    table = Table(title=f"migrations under live load: {runs[0]['rows']} rows, {runs[0]['rate']:g} req/s, "
+                  f"median over {runs[0]['repeats']} repeats")
+    for key in shown:
+        table.add_column(key.removesuffix("_ms"), justify="right")
     for run in runs:
-        table.add_row(*(str(run[k]) for k in RUN_KEYS))
+        table.add_row(*(str(run[k]) for k in shown))
     console.print(table)
 
 

@@ -72,6 +72,7 @@ class RunResult:
     audit: Audit
     lock_events: list[LockEvent]
     migration_error: str | None
+    steps: list[tuple[str, float, float]] = field(default_factory=list)  # (step, start_s, end_s)
 
     def summary(self) -> dict[str, Any]:
         """This run as one ``runs`` entry of results/migrations.json (before the median over repeats)."""
@@ -113,7 +114,9 @@ class _Run:
         self.config, self.schema, self.dsn = config, schema, dsn
         self.migration = MIGRATIONS[config.migration]
         self.events: list[LockEvent] = []
+        self.step_times: list[tuple[str, float, float]] = []
         self.load: LoadGenerator | None = None
+        self.origin = 0.0
 
     async def execute(self) -> RunResult:
         cfg = self.config
@@ -122,7 +125,7 @@ class _Run:
         pool = await create_pool(self.dsn, self.schema, f"{self.schema}:load", size=cfg.pool_size, timeout_s=cfg.timeout_s)
         watcher = await asyncpg.connect(self.dsn, server_settings={"application_name": f"{self.schema}-sampler"})
         try:
-            origin = loop.time()
+            origin = self.origin = loop.time()
             self.load = LoadGenerator(
                 pool, RequestMix(seeded.sizes, cfg.seed), rate=cfg.rate, origin=origin,
                 versions=(self.migration.app,), timeout_s=cfg.timeout_s,
@@ -155,6 +158,7 @@ class _Run:
             audit=result_audit,
             lock_events=self.events,
             migration_error=error,
+            steps=self.step_times,
         )
 
     def _prepare(self) -> Seeded:
@@ -181,8 +185,11 @@ class _Run:
     async def _migrate(self) -> str | None:
         """Run the steps in order; a failure (say, lock retries exhausted) is the run's outcome, not a crash."""
         try:
+            loop = asyncio.get_running_loop()
             for step in self.migration.steps(self.config.mode):
+                started = loop.time() - self.origin
                 await self._step(step)
+                self.step_times.append((repr(step), started, loop.time() - self.origin))
         except Exception as exc:
             return f"{type(exc).__name__}: {exc}"
         return None

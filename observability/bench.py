@@ -2,12 +2,12 @@
 
 Four single-worker uvicorn servers run the same ``GET /ping`` app: ``bare`` (plain FastAPI), ``ours`` (our RED
 metrics middleware only), ``anchor`` (prometheus-fastapi-instrumentator with its default metrics, the common
-choice) and ``full`` (the whole ``instrument()`` stack: request ids, one JSON access line per request written to
-/dev/null, metrics, tracing without an exporter). The servers are pinned to one core and ``wrk`` to the other
-(``taskset``), traffic stays on loopback, and the variants take turns in several short rounds (rotating who goes
-first) so that drift in the machine's load hits all of them alike; each figure is the median of its rounds.
-A trivial endpoint is the worst case for overhead: a real handler's own work dilutes these per-request costs.
-Targets: ours >= 90% of bare and >= anchor.
+choice) and ``full`` (the whole ``instrument()`` stack: request ids, one JSON access line per request written
+to /dev/null, metrics, tracing without an exporter). The servers are pinned to one core and ``wrk`` to the
+other (``taskset``), traffic stays on loopback, and the variants take turns in several short rounds (rotating
+who goes first) so that drift in the machine's load hits all of them alike; each figure is the median of its
+rounds. A trivial endpoint is the worst case for overhead: a real handler's own work dilutes these per-request
+costs. Targets: ours >= 90% of bare and >= anchor.
 """
 
 from __future__ import annotations
@@ -99,7 +99,8 @@ def _free_port() -> int:
 @contextlib.contextmanager
 def _servers(logdir: Path) -> Iterator[dict[str, str]]:
     """Start one pinned uvicorn per variant; yield their URLs; always stop them."""
-    env = {k: v for k, v in os.environ.items() if k not in {"OTEL_EXPORTER_OTLP_ENDPOINT", "PROMETHEUS_MULTIPROC_DIR"}}
+    unset = {"OTEL_EXPORTER_OTLP_ENDPOINT", "PROMETHEUS_MULTIPROC_DIR"}
+    env = {name: value for name, value in os.environ.items() if name not in unset}
     env["LOG_LEVEL"] = "INFO"  # the full stack writes its access line per request, as in production
     processes: list[subprocess.Popen[bytes]] = []
     urls: dict[str, str] = {}
@@ -163,7 +164,8 @@ def measure(settings: WrkSettings, logdir: Path) -> dict[str, list[float]]:
             order = VARIANTS[round_ % len(VARIANTS) :] + VARIANTS[: round_ % len(VARIANTS)]
             for variant in order:
                 samples[variant].append(run_wrk(urls[variant], settings.duration_s, settings))
-            print(f"round {round_ + 1}/{settings.rounds}: " + ", ".join(f"{v} {samples[v][-1]:,.0f}" for v in VARIANTS))
+            figures = ", ".join(f"{v} {samples[v][-1]:,.0f}" for v in VARIANTS)
+            print(f"round {round_ + 1}/{settings.rounds}: {figures}")
     return samples
 
 
@@ -193,7 +195,7 @@ def summarise(samples: dict[str, list[float]], settings: WrkSettings) -> dict[st
 def _check_tools() -> None:
     missing = [tool for tool in ("wrk", "taskset") if shutil.which(tool) is None]
     if missing:
-        sys.exit(f"bench-observability needs {' and '.join(missing)} (Debian: apt-get install wrk util-linux)")
+        sys.exit(f"bench-observability needs {' and '.join(missing)} (Debian: apt-get install wrk)")
     if len(os.sched_getaffinity(0)) < 2:
         sys.exit("bench-observability needs two CPU cores: one for the server, one for wrk")
 
@@ -215,12 +217,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-observability-logs-") as logdir:
         samples = measure(settings, Path(logdir))
     data = summarise(samples, settings)
-    path = write_results("observability", data, command="make bench-observability", results_dir=args.results_dir)
-    print(
-        f"bare {data['bare_rps']:,} rps | ours {data['ours_rps']:,} ({data['ours_vs_bare']:.1%} of bare, "
-        f"{data['ours_vs_anchor']:.2f}x anchor) | anchor {data['anchor_rps']:,} | full {data['full_rps']:,}"
+    path = write_results(
+        "observability", data, command="make bench-observability", results_dir=args.results_dir
     )
-    print(f"targets: ours >= 90% of bare: {data['ours_vs_bare'] >= 0.9}; ours >= anchor: {data['ours_vs_anchor'] >= 1}")  # type: ignore[operator]
+    ratio_bare, ratio_anchor = float(data["ours_vs_bare"]), float(data["ours_vs_anchor"])  # type: ignore[arg-type]
+    print(
+        f"bare {data['bare_rps']:,} rps | ours {data['ours_rps']:,} ({ratio_bare:.1%} of bare, "
+        f"{ratio_anchor:.2f}x anchor) | anchor {data['anchor_rps']:,} | full {data['full_rps']:,}"
+    )
+    print(f"targets: ours >= 90% of bare: {ratio_bare >= 0.9}; ours >= anchor: {ratio_anchor >= 1}")
     print(f"wrote {path}")
 
 

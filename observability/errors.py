@@ -22,8 +22,6 @@ from starlette.responses import JSONResponse
 from observability import request_id as rid
 from observability.logging import get_logger
 
-_log = get_logger("observability.errors")
-
 
 class ApiError(Exception):
     """Answer with ``status`` and the envelope: ``ApiError(404, "track_not_found", "No track 7")``."""
@@ -92,7 +90,7 @@ async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     # Reached only for exceptions raised outside the request middleware (which renders its own 500s), so
     # outside its send wrapper too: this response adds the request id header itself.
     request_id = request_id_of(request)
-    _log.error("unhandled_exception", request_id=request_id, exc_info=exc)
+    get_logger("observability.errors").error("unhandled_exception", request_id=request_id, exc_info=exc)
     return JSONResponse(
         envelope("internal_error", "Internal server error", request_id),
         status_code=500,

@@ -22,11 +22,14 @@ from typing import NamedTuple
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
-from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.exceptions import NoScriptError, RedisClusterException, RedisError, ResponseError
 
 from ratelimit.errors import RateLimitBackendError
 from ratelimit.scripts import Script
 
+# all that means "the store could not answer": RedisClusterException (e.g. a slot no node covers) is not a
+# RedisError, and socket errors may escape redis-py as plain OSError/TimeoutError
+STORE_ERRORS = (RedisError, RedisClusterException, OSError, TimeoutError)
 MAX_BATCH = 512  # decisions per write; bounds the size of one write and of one reply buffer
 
 
@@ -58,7 +61,7 @@ class ScriptRunner:
         try:
             for s in scripts:
                 await self.client.script_load(s.source)
-        except (RedisError, OSError) as exc:
+        except STORE_ERRORS as exc:
             raise RateLimitBackendError(f"loading rate-limit scripts failed: {exc}") from exc
 
     async def run(self, script: Script, keys: Sequence[bytes], args: Sequence[bytes]) -> object:
@@ -79,7 +82,7 @@ class ScriptRunner:
             except NoScriptError:
                 await self.client.script_load(script.source)
                 return await self.client.evalsha(script.sha.decode(), len(keys), *keys, *args)
-        except (RedisError, OSError, TimeoutError) as exc:
+        except STORE_ERRORS as exc:
             raise RateLimitBackendError(f"rate-limit script {script.name} failed: {exc}") from exc
 
     def _flush(self) -> None:
@@ -103,11 +106,7 @@ class ScriptRunner:
         for attempt in range(2):
             try:
                 replies = await self._round_trip([p.command for p in batch])
-            except (
-                RedisError,
-                OSError,
-                TimeoutError,
-            ) as exc:  # the connection failed: so did every decision on it
+            except STORE_ERRORS as exc:  # the connection failed, and so did every decision on it
                 error = RateLimitBackendError(f"rate-limit batch of {len(batch)} failed: {exc!r}")
                 for pending in batch:
                     _settle(pending.future, error)

@@ -77,8 +77,9 @@ class LoadShedder:
 class LoadSheddingMiddleware:
     """Sheds by route class: ``add_middleware(LoadSheddingMiddleware, shedder=s, classes=[(m, "critical")])``.
 
-    Requests matching no class get ``default_class``. Put it *inside* the rate limiter (add it first), as
-    Stripe orders them: a client over its own limit should hear 429 ("you") before anyone hears 503 ("us").
+    Requests matching no class get ``default_class``. Put it *outside* the rate limiter (add it last): when
+    the instance is saturated, a refusal here costs microseconds, while a rate-limit decision costs a Redis
+    round trip that a request about to be shed should not spend.
     """
 
     def __init__(

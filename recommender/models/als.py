@@ -120,6 +120,7 @@ class ALS(Recommender):
         seed: int = 0,
         num_threads: int = 0,
         show_progress: bool = False,
+        scale_regularization: bool = False,
     ) -> None:
         self.factors = factors
         self.regularization = regularization
@@ -130,6 +131,9 @@ class ALS(Recommender):
         self.seed = seed
         self.num_threads = num_threads or os.cpu_count() or 1
         self.show_progress = show_progress
+        # Spark MLlib scales lambda by each user's number of ratings (Zhou et al. 2008, "ALS-WR"); factors it
+        # trained are folded in with the same rule. Our own solver uses a plain lambda, like implicit.
+        self.scale_regularization = scale_regularization
         self.user_factors: Factors = np.zeros((0, factors), dtype=np.float32)
         self.item_factors: Factors = np.zeros((0, factors), dtype=np.float32)
 
@@ -142,6 +146,7 @@ class ALS(Recommender):
             "iterations": self.iterations,
             "cg_steps": self.cg_steps,
             "seed": self.seed,
+            "scale_regularization": self.scale_regularization,
         }
 
     def fit(self, counts: sp.csr_matrix) -> Self:
@@ -176,7 +181,8 @@ class ALS(Recommender):
         y = self.item_factors.astype(np.float64)
         played = y[conf.indices]
         c = conf.data.astype(np.float64)
-        w = y.T @ y + self.regularization * np.eye(self.factors) + played.T @ ((c - 1.0)[:, None] * played)
+        reg = self.regularization * (len(c) if self.scale_regularization else 1.0)
+        w = y.T @ y + reg * np.eye(self.factors) + played.T @ ((c - 1.0)[:, None] * played)
         return w, played.T @ c, c
 
     def fold_in(self, items: NDArray[np.int64], counts: NDArray[np.floating]) -> Factors:

@@ -1,5 +1,5 @@
-"""A small Dockerfile reader: global ARGs and stages of instructions, enough for the deploy tests to state rules
-about the image (multi-stage, how it installs, who it runs as) without a Docker engine."""
+"""A small Dockerfile reader: global ARGs and stages of instructions, enough for the deploy tests to state
+rules about the image (multi-stage, how it installs, who it runs as) without a Docker engine."""
 
 from __future__ import annotations
 
@@ -64,8 +64,8 @@ def parse(path: Path) -> Dockerfile:
         if keyword == "FROM":
             parts = value.split()
             image = next(p for p in parts if not p.startswith("--"))
-            name = parts[parts.index("AS") + 1] if "AS" in parts else None
-            name = parts[[p.upper() for p in parts].index("AS") + 1] if name is None and "as" in parts else name
+            upper = [part.upper() for part in parts]
+            name = parts[upper.index("AS") + 1] if "AS" in upper else None
             stages.append(Stage(image, name))
         elif not stages:
             if keyword == "ARG":

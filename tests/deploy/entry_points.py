@@ -1,10 +1,10 @@
 """Does a container's command start something that exists in this project?
 
-A compose ``command`` or a Dockerfile ``CMD`` is only text until a container runs it, and no Docker engine runs
-in CI, so a renamed module or console script would go unnoticed. These checks resolve the command the way the
-container would: ``uvicorn module:attr [--factory]``, ``python -m module``, or a console script from
-``[project.scripts]`` (and its subcommand, for a typer/click CLI). Each returns a list of problems, empty when
-the command is sound.
+A compose ``command`` or a Dockerfile ``CMD`` is only text until a container runs it, and no Docker engine
+runs in CI, so a renamed module or console script would go unnoticed. These checks resolve the command the
+way the container would: ``uvicorn module:attr [--factory]``, ``python -m module``, or a console script from
+``[project.scripts]`` (and its subcommand, for a typer/click CLI). Each returns a list of problems, empty
+when the command is sound.
 """
 
 from __future__ import annotations
@@ -66,30 +66,42 @@ def subcommand_problems(target: str, subcommand: str) -> list[str]:
     return []
 
 
+def _uvicorn_problems(args: list[str], root: Path) -> list[str]:
+    apps = [arg for arg in args if MODULE_ATTR.match(arg)]
+    if len(apps) != 1:
+        return [f"uvicorn needs exactly one module:attribute app, got {args}"]
+    return target_problems(root, apps[0], factory="--factory" in args)
+
+
+def _python_problems(args: list[str], root: Path) -> list[str]:
+    if args[:1] == ["-c"]:
+        return []  # inline code, e.g. a health check: nothing to resolve
+    if args[:1] != ["-m"] or len(args) < 2:
+        return [f"python {' '.join(args)}: run a module with -m, not a script path"]
+    found = module_file(root, args[1])
+    if found is None:
+        return [f"python -m {args[1]}: no such module in the project"]
+    if found.name == "__init__.py" and not (found.parent / "__main__.py").is_file():
+        return [f"python -m {args[1]}: a package without __main__.py"]
+    return []
+
+
+def _script_problems(target: str, args: list[str], root: Path) -> list[str]:
+    problems = target_problems(root, target)
+    if not problems and args and not args[0].startswith("-"):
+        problems = subcommand_problems(target, args[0])
+    return problems
+
+
 def command_problems(argv: Sequence[str], root: Path, scripts: Mapping[str, str]) -> list[str]:
     """Everything wrong with running ``argv`` in the project image (empty list: it starts what it names)."""
     if not argv:
         return ["empty command"]
     program, args = argv[0], list(argv[1:])
     if program == "uvicorn":
-        apps = [arg for arg in args if MODULE_ATTR.match(arg)]
-        if len(apps) != 1:
-            return [f"uvicorn needs exactly one module:attribute app, got {args}"]
-        return target_problems(root, apps[0], factory="--factory" in args)
+        return _uvicorn_problems(args, root)
     if program in PYTHONS:
-        if args[:1] == ["-c"]:
-            return []  # inline code, e.g. a health check: nothing to resolve
-        if args[:1] == ["-m"] and len(args) > 1:
-            found = module_file(root, args[1])
-            if found is None:
-                return [f"python -m {args[1]}: no such module in the project"]
-            if found.name == "__init__.py" and not (found.parent / "__main__.py").is_file():
-                return [f"python -m {args[1]}: a package without __main__.py"]
-            return []
-        return [f"python {' '.join(args)}: run a module with -m, not a script path"]
+        return _python_problems(args, root)
     if program in scripts:
-        problems = target_problems(root, scripts[program])
-        if not problems and args and not args[0].startswith("-"):
-            problems = subcommand_problems(scripts[program], args[0])
-        return problems
+        return _script_problems(scripts[program], args, root)
     return [f"{program!r} is neither uvicorn, python nor a console script in [project.scripts]"]

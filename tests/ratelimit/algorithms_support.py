@@ -39,7 +39,9 @@ class Backend:
     name: str
     make: Callable[[Algorithm, Limit], Limiter]
     advance: Callable[[float], Awaitable[None]]
-    expiries: Callable[[Limiter, str], Awaitable[list[float | None]]]  # per stored key: seconds left, None = never
+    expiries: Callable[
+        [Limiter, str], Awaitable[list[float | None]]
+    ]  # per stored key: seconds left, None = never
     short_period: float  # for tests in which time passes
     slack_s: float  # Redis keeps expiries in whole milliseconds and wakes us late; the fake clock is exact
     exact: bool
@@ -138,14 +140,18 @@ class AlgorithmSuite:
             assert (decision.retry_after == 0) is decision.allowed
 
     @each_algorithm
-    async def test_every_key_a_decision_writes_carries_an_expiry(self, backend: Backend, algorithm: Algorithm) -> None:
+    async def test_every_key_a_decision_writes_carries_an_expiry(
+        self, backend: Backend, algorithm: Algorithm
+    ) -> None:
         limit = Limit(3, LONG_PERIOD)
         limiter = backend.make(algorithm, limit)
         for _ in range(5):
             await limiter.hit("grace")
         expiries = await backend.expiries(limiter, "grace")
         assert expiries, "the decisions stored nothing"
-        assert all(e is not None and 0 < e <= reset_bound_s(algorithm, limit) + backend.slack_s for e in expiries)
+        assert all(
+            e is not None and 0 < e <= reset_bound_s(algorithm, limit) + backend.slack_s for e in expiries
+        )
 
     @each_algorithm
     async def test_retry_after_is_when_a_refused_request_is_admitted_and_refusals_do_not_delay_it(

@@ -1,4 +1,4 @@
-"""Fixtures for the rate-limit tests: a hand-driven clock, Redis clients for limiters, a private Redis Cluster."""
+"""Fixtures for the rate-limit tests: a hand-driven clock, limiter Redis clients, a private Redis Cluster."""
 
 from __future__ import annotations
 

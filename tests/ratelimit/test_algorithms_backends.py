@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from redis.asyncio import Redis
 
-from tests.ratelimit.algorithms_support import AlgorithmSuite, Backend, FakeClock, memory_backend, redis_backend
+from tests.ratelimit.algorithms_support import (
+    AlgorithmSuite,
+    Backend,
+    FakeClock,
+    memory_backend,
+    redis_backend,
+)
 
 
 class TestMemoryBackend(AlgorithmSuite):

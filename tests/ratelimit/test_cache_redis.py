@@ -20,7 +20,9 @@ from tests.support.servers import PrivateRedis
 pytestmark = pytest.mark.integration
 
 REQUESTS = 500
-PROCESSES = 4  # cache instances with their own single-flight tables, sharing only Redis, like worker processes
+PROCESSES = (
+    4  # cache instances with their own single-flight tables, sharing only Redis, like worker processes
+)
 COMPUTE_S = 0.1
 
 
@@ -60,7 +62,9 @@ async def wait_until_gone(client: aioredis.Redis, key: str) -> None:
             await asyncio.sleep(0.01)
 
 
-async def naive_get_or_compute(client: aioredis.Redis, key: str, compute: Callable[[], Awaitable[bytes]]) -> bytes:
+async def naive_get_or_compute(
+    client: aioredis.Redis, key: str, compute: Callable[[], Awaitable[bytes]]
+) -> bytes:
     """Cache-aside as usually first written: GET, on a miss compute, SET. Nothing stops a stampede."""
     cached = await client.get(key)
     if cached is not None:
@@ -86,23 +90,33 @@ async def test_500_concurrent_requests_on_an_expired_hot_key_recompute_a_handful
 
     naive = Counted()
     naive_key = redis_prefix + "naive-hot"
-    await asyncio.gather(*(naive_get_or_compute(clients[i % PROCESSES], naive_key, naive) for i in range(REQUESTS)))
+    await asyncio.gather(
+        *(naive_get_or_compute(clients[i % PROCESSES], naive_key, naive) for i in range(REQUESTS))
+    )
 
-    report = f"{REQUESTS} concurrent requests: {protected.calls} recomputations protected, {naive.calls} naive"
+    report = (
+        f"{REQUESTS} concurrent requests: {protected.calls} recomputations protected, {naive.calls} naive"
+    )
     print(report)  # shown with pytest -rP: the measured pair, not just pass/fail
     assert protected.calls <= PROCESSES, report
     assert naive.calls >= 0.9 * REQUESTS, report
     assert all(r.startswith(b"top-tracks:") for r in results)
-    assert degraded("stampede", "read") == degraded("stampede", "write") == 0, "Redis must not have failed here"
+    assert degraded("stampede", "read") == degraded("stampede", "write") == 0, (
+        "Redis must not have failed here"
+    )
 
 
 async def test_xfetch_lets_one_process_refresh_before_expiry_so_nobody_sees_the_miss(
     clients: list[aioredis.Redis], redis_prefix: str
 ) -> None:
     """Process A stores a value that took ~0.2 s; near expiry, process B (unlucky draw) refreshes it early."""
-    writer = RedisCache(clients[0], redis_prefix, name="xfetch", ttl_jitter=0, timeout_s=1.0, rand=lambda: 1.0)
+    writer = RedisCache(
+        clients[0], redis_prefix, name="xfetch", ttl_jitter=0, timeout_s=1.0, rand=lambda: 1.0
+    )
     lucky = RedisCache(clients[1], redis_prefix, name="xfetch", timeout_s=1.0, rand=lambda: 0.99)
-    unlucky = RedisCache(clients[2], redis_prefix, name="xfetch", ttl_jitter=0, timeout_s=1.0, rand=lambda: 0.01)
+    unlucky = RedisCache(
+        clients[2], redis_prefix, name="xfetch", ttl_jitter=0, timeout_s=1.0, rand=lambda: 0.01
+    )
     compute = Counted()
 
     async def slow() -> bytes:
@@ -110,7 +124,9 @@ async def test_xfetch_lets_one_process_refresh_before_expiry_so_nobody_sees_the_
         return await compute()
 
     assert await writer.get_or_compute("k", slow, ttl=1.0) == b"top-tracks:1"
-    await asyncio.sleep(0.5)  # ~0.5 s left: -0.2 * ln(0.99) = 0.002 (no refresh); -0.2 * ln(0.01) = 0.92 (refresh)
+    await asyncio.sleep(
+        0.5
+    )  # ~0.5 s left: -0.2 * ln(0.99) = 0.002 (no refresh); -0.2 * ln(0.01) = 0.92 (refresh)
     assert await lucky.get_or_compute("k", slow, ttl=1.0) == b"top-tracks:1"
     assert compute.calls == 1
     assert await unlucky.get_or_compute("k", slow, ttl=1.0) == b"top-tracks:2"
@@ -119,7 +135,9 @@ async def test_xfetch_lets_one_process_refresh_before_expiry_so_nobody_sees_the_
     assert pttl > 700, f"the early refresh should have renewed the expiry, PTTL is {pttl} ms"
 
 
-async def test_invalidate_removes_the_value_from_redis(clients: list[aioredis.Redis], redis_prefix: str) -> None:
+async def test_invalidate_removes_the_value_from_redis(
+    clients: list[aioredis.Redis], redis_prefix: str
+) -> None:
     cache = RedisCache(clients[0], redis_prefix, name="invalidate", timeout_s=1.0)
     compute = Counted()
     await cache.get_or_compute("k", compute, ttl=60)
@@ -150,7 +168,9 @@ async def test_a_hung_redis_means_compute_and_serve_fast_and_recovery_when_it_an
         assert all(v.startswith(b"top-tracks:") for v in served)
         waited = [e for e in logs if e["event"] == "cache_degraded" and e["reason"] == "TimeoutError"]
         probes = math.ceil(elapsed / breaker.reset_timeout_s)  # one half-open probe per cool-down, at most
-        assert len(waited) <= 3 + probes, f"{len(waited)} calls waited for the timeout; 3 + {probes} probes expected"
+        assert len(waited) <= 3 + probes, (
+            f"{len(waited)} calls waited for the timeout; 3 + {probes} probes expected"
+        )
         assert {e["reason"] for e in logs} == {"TimeoutError", "breaker_open"}
         assert elapsed < 10 * COMPUTE_S + 1.0, f"10 requests with Redis hung took {elapsed:.2f} s"
         assert degraded("hung", "read") >= before + 10

@@ -16,7 +16,9 @@ EDGE = "10.0.1.9"  # a CDN/edge proxy in front of it
 PROXIES = TrustedProxies([f"{LB}/32", f"{EDGE}/32"])
 
 
-def connection(peer: str | None, *headers: tuple[str, str], state: dict[str, object] | None = None) -> HTTPConnection:
+def connection(
+    peer: str | None, *headers: tuple[str, str], state: dict[str, object] | None = None
+) -> HTTPConnection:
     scope: dict[str, object] = {
         "type": "http",
         "client": (peer, 50_000) if peer else None,
@@ -121,7 +123,10 @@ def test_api_keys_are_hashed_before_they_become_limiter_keys() -> None:
 def test_user_id_comes_from_request_state_or_a_callable() -> None:
     assert user_id()(connection("198.51.100.7", state={"user_id": 42})) == "user:42"
     assert user_id()(connection("198.51.100.7")) is None
-    assert user_id(lambda conn: conn.headers.get("x-user"))(connection("1.2.3.4", ("X-User", "ann"))) == "user:ann"
+    assert (
+        user_id(lambda conn: conn.headers.get("x-user"))(connection("1.2.3.4", ("X-User", "ann")))
+        == "user:ann"
+    )
 
 
 def test_first_of_takes_the_first_strategy_that_knows_the_caller() -> None:

@@ -126,7 +126,9 @@ async def test_the_request_id_comes_from_the_observability_state_or_is_made_up_a
     assert refused.headers["X-Request-ID"] == made_up
 
 
-async def test_routes_under_no_policy_get_no_ratelimit_fields(api: tuple[httpx.AsyncClient, BudgetLimiter]) -> None:
+async def test_routes_under_no_policy_get_no_ratelimit_fields(
+    api: tuple[httpx.AsyncClient, BudgetLimiter],
+) -> None:
     client, limiter = api
     response = await client.get("/health")
     assert response.status_code == 200
@@ -170,12 +172,18 @@ async def test_clients_behind_the_trusted_proxy_are_told_apart_and_cannot_spoof(
     limiter = BudgetLimiter(Limit(1, 60))
     app = make_app([Rule(Policy("ip", limiter, IDENTIFY))])
     async with await client_for(app, ("10.0.0.5", 1)) as via_proxy:
-        assert (await via_proxy.get("/api/items", headers={"X-Forwarded-For": "198.51.100.1"})).status_code == 200
-        assert (await via_proxy.get("/api/items", headers={"X-Forwarded-For": "198.51.100.2"})).status_code == 200
+        assert (
+            await via_proxy.get("/api/items", headers={"X-Forwarded-For": "198.51.100.1"})
+        ).status_code == 200
+        assert (
+            await via_proxy.get("/api/items", headers={"X-Forwarded-For": "198.51.100.2"})
+        ).status_code == 200
         spoof = {"X-Forwarded-For": "203.0.113.50, 198.51.100.1"}  # client-written hop + the proxy's real one
         assert (await via_proxy.get("/api/items", headers=spoof)).status_code == 429
     async with await client_for(app, ("198.51.100.3", 1)) as direct:
-        assert (await direct.get("/api/items", headers={"X-Forwarded-For": "203.0.113.77"})).status_code == 200
+        assert (
+            await direct.get("/api/items", headers={"X-Forwarded-For": "203.0.113.77"})
+        ).status_code == 200
         spoof = {"X-Forwarded-For": "203.0.113.78"}  # a new made-up address is no new bucket
         assert (await direct.get("/api/items", headers=spoof)).status_code == 429
 

@@ -57,7 +57,9 @@ def build_app(redis_url: str, breaker: CircuitBreaker) -> FastAPI:
     redis = redis_client(redis_url, timeout_s=TIMEOUT_S)
     identify = first_of(api_key(), client_ip())
     browse = Policy("rd-browse", create_limiter("gcra", Limit(100_000, 60), redis=redis), identify)
-    login = Policy("rd-login", create_limiter("sliding_window_log", Limit(100_000, 60), redis=redis), identify)
+    login = Policy(
+        "rd-login", create_limiter("sliding_window_log", Limit(100_000, 60), redis=redis), identify
+    )
     app = FastAPI()
 
     @app.get("/browse")
@@ -163,7 +165,9 @@ async def test_redis_killed_mid_run_degrades_per_policy_and_recovers_on_restart(
 
     # Recovery may flap briefly: each connection pooled before the crash fails once on first reuse, and a few
     # such failures in a row re-open the breaker for one cool-down. What must hold: it settles, and soon.
-    degraded_after_restart = [s.started for s in samples if s.started > restarted_at and not s.limited_by_redis]
+    degraded_after_restart = [
+        s.started for s in samples if s.started > restarted_at and not s.limited_by_redis
+    ]
     settled_at = max(degraded_after_restart, default=restarted_at)
     settled = [s for s in samples if s.started > settled_at]
     assert settled_at - restarted_at < 2.0, f"still degrading {settled_at - restarted_at:.2f} s after restart"

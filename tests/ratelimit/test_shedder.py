@@ -129,7 +129,9 @@ async def test_under_concurrency_non_critical_routes_are_shed_first(
     assert shedder.in_flight == 0
 
 
-async def test_exempt_routes_are_neither_counted_nor_shed(gated: tuple[httpx.AsyncClient, LoadShedder, Gate]) -> None:
+async def test_exempt_routes_are_neither_counted_nor_shed(
+    gated: tuple[httpx.AsyncClient, LoadShedder, Gate],
+) -> None:
     """A liveness probe that fails under load gets the instance killed, making the spike worse."""
     client, shedder, gate = gated
     busy = [asyncio.create_task(client.post("/play")) for _ in range(10)]
@@ -142,7 +144,9 @@ async def test_exempt_routes_are_neither_counted_nor_shed(gated: tuple[httpx.Asy
     assert all(r.status_code == 200 for r in await asyncio.gather(*busy))
 
 
-async def test_a_failing_handler_still_gives_its_slot_back(gated: tuple[httpx.AsyncClient, LoadShedder, Gate]) -> None:
+async def test_a_failing_handler_still_gives_its_slot_back(
+    gated: tuple[httpx.AsyncClient, LoadShedder, Gate],
+) -> None:
     client, shedder, _ = gated
     for _ in range(20):
         assert (await client.get("/boom")).status_code == 500

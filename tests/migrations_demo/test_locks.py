@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import pytest
+
+from migrations_demo.locks import (
+    LOCK_NOT_AVAILABLE,
+    LockEvent,
+    LockPolicy,
+    LockRetriesExhaustedError,
+    is_lock_timeout,
+    lock_retrying,
+    sqlstate,
+)
+
+pytestmark = pytest.mark.unit
+
+
+class FakeDbError(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.sqlstate = code
+
+
+class Wrapped(Exception):
+    """Like SQLAlchemy's DBAPIError: the driver's error sits in ``.orig``."""
+
+    def __init__(self, orig: BaseException) -> None:
+        super().__init__("wrapped")
+        self.orig = orig
+
+
+FAST = LockPolicy(lock_timeout_ms=10, attempts=3, retry_base_s=0.001, retry_max_s=0.002)
+
+
+def test_every_step_gets_a_lock_timeout_and_a_statement_timeout() -> None:
+    policy = LockPolicy(lock_timeout_ms=1000, statement_timeout_ms=15000, long_statement_timeout_ms=3_600_000)
+    assert policy.set_statements(long=False, local=True) == [
+        "SET LOCAL lock_timeout = '1000ms'",
+        "SET LOCAL statement_timeout = '15000ms'",
+    ]
+    assert policy.set_statements(long=True, local=False)[1] == "SET statement_timeout = '3600000ms'"
+
+
+def test_a_zero_timeout_is_refused_because_it_means_wait_forever() -> None:
+    with pytest.raises(ValueError, match="wait forever"):
+        LockPolicy(lock_timeout_ms=0)
+    with pytest.raises(ValueError, match="attempts"):
+        LockPolicy(attempts=0)
+
+
+def test_a_lock_timeout_is_recognised_also_when_wrapped_or_chained() -> None:
+    assert is_lock_timeout(FakeDbError(LOCK_NOT_AVAILABLE))
+    assert is_lock_timeout(Wrapped(FakeDbError(LOCK_NOT_AVAILABLE)))
+    try:
+        try:
+            raise FakeDbError(LOCK_NOT_AVAILABLE)
+        except FakeDbError as inner:
+            raise RuntimeError("migration failed") from inner
+    except RuntimeError as outer:
+        assert is_lock_timeout(outer)
+    assert not is_lock_timeout(FakeDbError("57014"))  # statement_timeout: too slow, not blocked
+    assert sqlstate(ValueError("no code")) is None
+
+
+def test_lock_timeouts_are_retried_with_a_pause_until_the_step_succeeds() -> None:
+    events: list[LockEvent] = []
+    calls = 0
+    for attempt in lock_retrying(FAST, "ALTER TABLE plays ...", events.append):
+        with attempt:
+            calls += 1
+            if calls < 3:
+                raise FakeDbError(LOCK_NOT_AVAILABLE)
+    assert calls == 3
+    assert [e.attempt for e in events] == [1, 2]
+    assert all(0 <= e.pause_s <= FAST.retry_max_s for e in events)
+
+
+def test_retries_are_bounded_and_the_final_error_says_what_to_look_at() -> None:
+    calls = 0
+    with pytest.raises(LockRetriesExhaustedError, match="3 attempts") as info:
+        for attempt in lock_retrying(FAST, "ALTER TABLE plays ..."):
+            with attempt:
+                calls += 1
+                raise FakeDbError(LOCK_NOT_AVAILABLE)
+    assert calls == FAST.attempts
+    assert "pg_blocking_pids" in str(info.value)
+
+
+def test_any_other_error_fails_at_once_without_retry() -> None:
+    calls = 0
+    with pytest.raises(FakeDbError):
+        for attempt in lock_retrying(FAST, "ALTER TABLE plays ..."):
+            with attempt:
+                calls += 1
+                raise FakeDbError("42P07")  # duplicate table: retrying cannot help
+    assert calls == 1
