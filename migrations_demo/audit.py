@@ -57,7 +57,9 @@ def audit(conn: psycopg.Connection[tuple[object, ...]], seeded: Seeded, records:
     expected = expected_rows(records)
     acked = sum(1 for r in records if r.op == "insert" and r.ok)
     in_doubt = sum(1 for r in records if r.op == "insert" and not r.ok)
-    conn.execute("CREATE TEMP TABLE audit_expected (id bigint, user_id bigint, track_id bigint, allowed bigint[])")
+    conn.execute(
+        "CREATE TEMP TABLE audit_expected (id bigint, user_id bigint, track_id bigint, allowed bigint[])"
+    )
     try:
         with conn.cursor().copy("COPY audit_expected FROM STDIN") as copy:
             for row in expected:

@@ -37,10 +37,14 @@ JOBS: dict[str, BackfillJob] = {
     job.name: job
     for job in (
         BackfillJob("plays_public_id", "plays", "public_id = gen_random_uuid()", "public_id IS NULL"),
-        BackfillJob("plays_played_ms", "plays", "played_ms = ms_played", "played_ms IS NULL AND ms_played IS NOT NULL"),
+        BackfillJob(
+            "plays_played_ms", "plays", "played_ms = ms_played", "played_ms IS NULL AND ms_played IS NOT NULL"
+        ),
         BackfillJob("plays_id_new", "plays", "id_new = id", "id_new IS NULL"),
         # the two below only run when a contract step is downgraded (restoring the dropped column)
-        BackfillJob("plays_ms_played", "plays", "ms_played = played_ms", "ms_played IS NULL AND played_ms IS NOT NULL"),
+        BackfillJob(
+            "plays_ms_played", "plays", "ms_played = played_ms", "ms_played IS NULL AND played_ms IS NOT NULL"
+        ),
         BackfillJob("plays_id_old", "plays", "id_old = id", "id_old IS NULL"),
     )
 }
@@ -103,8 +107,10 @@ def remaining(conn: psycopg.Connection[tuple[object, ...]], job: BackfillJob) ->
     return bool(_scalar(conn, query))
 
 
-def finish(conn: psycopg.Connection[tuple[object, ...]], job: BackfillJob, *, batch_size: int) -> BackfillReport:
-    """Run until no row is pending; a stale cursor (say, from a run killed before a downgrade) is discarded."""
+def finish(
+    conn: psycopg.Connection[tuple[object, ...]], job: BackfillJob, *, batch_size: int
+) -> BackfillReport:
+    """Run until no row is pending; a stale cursor (from a run killed before a downgrade) is discarded."""
     report = run(conn, job, batch_size=batch_size)
     if remaining(conn, job):
         conn.execute("DELETE FROM backfill_progress WHERE job = %s", (job.name,))
@@ -114,7 +120,9 @@ def finish(conn: psycopg.Connection[tuple[object, ...]], job: BackfillJob, *, ba
     return report
 
 
-def _next_boundary(conn: psycopg.Connection[tuple[object, ...]], job: BackfillJob, after: int, size: int, upper: int) -> int:
+def _next_boundary(
+    conn: psycopg.Connection[tuple[object, ...]], job: BackfillJob, after: int, size: int, upper: int
+) -> int:
     # keyset: the key of the size-th row after the cursor, found through the primary key index
     query = sql.SQL("SELECT {k} FROM {t} WHERE {k} > %s ORDER BY {k} OFFSET %s LIMIT 1").format(
         k=sql.Identifier(job.key), t=sql.Identifier(job.table)
@@ -123,9 +131,14 @@ def _next_boundary(conn: psycopg.Connection[tuple[object, ...]], job: BackfillJo
     return upper if found is None else min(int(found), upper)
 
 
-def _update_batch(conn: psycopg.Connection[tuple[object, ...]], job: BackfillJob, after: int, upto: int) -> int:
+def _update_batch(
+    conn: psycopg.Connection[tuple[object, ...]], job: BackfillJob, after: int, upto: int
+) -> int:
     query = sql.SQL("UPDATE {t} SET {a} WHERE {k} > %s AND {k} <= %s AND ({p})").format(
-        t=sql.Identifier(job.table), a=sql.SQL(job.assignment), k=sql.Identifier(job.key), p=sql.SQL(job.pending)
+        t=sql.Identifier(job.table),
+        a=sql.SQL(job.assignment),
+        k=sql.Identifier(job.key),
+        p=sql.SQL(job.pending),
     )
     return conn.execute(query, (after, upto)).rowcount
 
@@ -147,11 +160,17 @@ def _progress(show: bool) -> Progress:
 
 def main(argv: list[str] | None = None) -> int:
     settings = MigrationSettings()
-    parser = argparse.ArgumentParser(prog="python -m migrations_demo.backfill", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m migrations_demo.backfill", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("job", choices=sorted(JOBS), help="which backfill to run")
     parser.add_argument("--schema", default=settings.schema_name, help="schema holding the tables")
-    parser.add_argument("--batch-size", type=int, default=settings.backfill_batch_size, help="rows per transaction")
-    parser.add_argument("--pause", type=float, default=settings.backfill_pause_s, help="seconds between batches")
+    parser.add_argument(
+        "--batch-size", type=int, default=settings.backfill_batch_size, help="rows per transaction"
+    )
+    parser.add_argument(
+        "--pause", type=float, default=settings.backfill_pause_s, help="seconds between batches"
+    )
     parser.add_argument("--max-batches", type=int, default=None, help="stop after this many (resume later)")
     args = parser.parse_args(argv)
     if args.batch_size < 1:

@@ -61,8 +61,11 @@ async def measure(cfgs: Sequence[RunConfig], repeats: int, console: Console) -> 
         for i in range(repeats):
             result = await run_once(replace(cfg, seed=i))
             s = result.summary()
-            console.print(f"{key} #{i + 1}: max {s['max_ms']} ms, p99 {s['p99_ms']} ms, errors {s['errors']}, "
-                          f"lost {s['lost_writes']}" + (f", FAILED: {result.migration_error}" if result.migration_error else ""))
+            console.print(
+                f"{key} #{i + 1}: max {s['max_ms']} ms, p99 {s['p99_ms']} ms, errors {s['errors']}, "
+                f"lost {s['lost_writes']}"
+                + (f", FAILED: {result.migration_error}" if result.migration_error else "")
+            )
             out.setdefault(key, []).append(result)
     return out
 
@@ -73,8 +76,10 @@ def summarise(measured: dict[str, list[RunResult]]) -> list[dict[str, Any]]:
 
 def print_table(runs: Sequence[dict[str, Any]], console: Console) -> None:
     shown = [k for k in RUN_KEYS if k not in {"rows", "rate", "repeats"}]
-    table = Table(title=f"migrations under live load: {runs[0]['rows']} rows, {runs[0]['rate']:g} req/s, "
-                  f"median over {runs[0]['repeats']} repeats")
+    table = Table(
+        title=f"migrations under live load: {runs[0]['rows']} rows, {runs[0]['rate']:g} req/s, "
+        f"median over {runs[0]['repeats']} repeats"
+    )
     for key in shown:
         table.add_column(key.removesuffix("_ms"), justify="right")
     for run in runs:
@@ -90,7 +95,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, help="repeats per migration x mode (full: 3)")
     p.add_argument("--baseline", type=float, help="seconds of baseline load (full: 30)")
     p.add_argument("--migrations", default=",".join(MIGRATIONS), help="comma-separated subset")
-    p.add_argument("--results-dir", type=Path, help="where to write (default results/, --quick: a temp folder)")
+    p.add_argument(
+        "--results-dir", type=Path, help="where to write (default results/, --quick: a temp folder)"
+    )
     args = p.parse_args(argv)
     full = {"rows": 1_000_000, "rate": 500.0, "repeats": 3, "baseline": 30.0}
     quick = {"rows": 2000, "rate": 50.0, "repeats": 1, "baseline": 1.0}

@@ -1,9 +1,9 @@
 """The demo migrations: for each, where the chain stands before it, its safe steps and its naive twin.
 
-A safe migration is more than one revision: the expand revision, then the backfill command, then (for a rename)
-two rolling deploys of new app versions, then the contract revision. The harness runs these steps in order
-while the load runs; ``Deploy`` switches which app versions the load simulates and waits one deploy's length.
-"""
+A safe migration is more than one revision: the expand revision, then the backfill command, then (for a
+rename) two rolling deploys of new app versions, then the contract revision. The harness runs these steps in
+order while the load runs; ``Deploy`` switches which app versions the load simulates and waits one deploy's
+length."""
 
 from __future__ import annotations
 
@@ -69,7 +69,11 @@ MIGRATIONS: dict[str, Migration] = {
         Migration("add_check", before="0004", app="v1", safe=(Upgrade("0006"),), naive=_naive("add_check")),
         Migration("add_index", before="0006", app="v1", safe=(Upgrade("0007"),), naive=_naive("add_index")),
         Migration(
-            "add_foreign_key", before="0007", app="v1", safe=(Upgrade("0009"),), naive=_naive("add_foreign_key")
+            "add_foreign_key",
+            before="0007",
+            app="v1",
+            safe=(Upgrade("0009"),),
+            naive=_naive("add_foreign_key"),
         ),
         Migration("add_unique", before="0009", app="v1", safe=(Upgrade("0010"),), naive=_naive("add_unique")),
         Migration(

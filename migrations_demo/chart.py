@@ -13,15 +13,17 @@ from pathlib import Path
 import matplotlib as mpl
 
 mpl.use("Agg")  # files only, never a window
-import matplotlib.pyplot as plt  # noqa: E402 - the backend must be chosen first
+import matplotlib.pyplot as plt
 
-from migrations_demo.load import Record  # noqa: E402
+from migrations_demo.load import Record
 
 BIN_S = 0.1
 COLOURS = {"naive": "#d62728", "safe": "#1f77b4"}
 
 
-def binned_max(records: Sequence[Record], origin_s: float, bin_s: float = BIN_S) -> tuple[list[float], list[float]]:
+def binned_max(
+    records: Sequence[Record], origin_s: float, bin_s: float = BIN_S
+) -> tuple[list[float], list[float]]:
     """(bin start relative to ``origin_s``, slowest latency in that bin), bins in time order."""
     slowest: dict[int, float] = {}
     for r in records:

@@ -122,13 +122,21 @@ class _Run:
         cfg = self.config
         seeded = await asyncio.to_thread(self._prepare)
         loop = asyncio.get_running_loop()
-        pool = await create_pool(self.dsn, self.schema, f"{self.schema}:load", size=cfg.pool_size, timeout_s=cfg.timeout_s)
-        watcher = await asyncpg.connect(self.dsn, server_settings={"application_name": f"{self.schema}-sampler"})
+        pool = await create_pool(
+            self.dsn, self.schema, f"{self.schema}:load", size=cfg.pool_size, timeout_s=cfg.timeout_s
+        )
+        watcher = await asyncpg.connect(
+            self.dsn, server_settings={"application_name": f"{self.schema}-sampler"}
+        )
         try:
             origin = self.origin = loop.time()
             self.load = LoadGenerator(
-                pool, RequestMix(seeded.sizes, cfg.seed), rate=cfg.rate, origin=origin,
-                versions=(self.migration.app,), timeout_s=cfg.timeout_s,
+                pool,
+                RequestMix(seeded.sizes, cfg.seed),
+                rate=cfg.rate,
+                origin=origin,
+                versions=(self.migration.app,),
+                timeout_s=cfg.timeout_s,
             )
             sampler = LockSampler(watcher, self.schema, origin=origin)
             tasks = [asyncio.create_task(self.load.run()), asyncio.create_task(sampler.run())]
@@ -168,7 +176,8 @@ class _Run:
 
     async def _start_adversary(self) -> asyncio.Task[None]:
         conn = await asyncpg.connect(
-            self.dsn, server_settings={"search_path": self.schema, "application_name": f"{self.schema}:adversary"}
+            self.dsn,
+            server_settings={"search_path": self.schema, "application_name": f"{self.schema}:adversary"},
         )
         holding = asyncio.Event()
 
@@ -183,7 +192,7 @@ class _Run:
         return task
 
     async def _migrate(self) -> str | None:
-        """Run the steps in order; a failure (say, lock retries exhausted) is the run's outcome, not a crash."""
+        """Run the steps in order; a failure (lock retries exhausted, say) is the outcome, not a crash."""
         try:
             loop = asyncio.get_running_loop()
             for step in self.migration.steps(self.config.mode):
@@ -199,8 +208,13 @@ class _Run:
         match step:
             case Upgrade(revision):
                 await asyncio.to_thread(
-                    chain.upgrade, cfg.database_url, self.schema, revision,
-                    policy=cfg.policy, events=self.events, application_name=f"{self.schema}:migration",
+                    chain.upgrade,
+                    cfg.database_url,
+                    self.schema,
+                    revision,
+                    policy=cfg.policy,
+                    events=self.events,
+                    application_name=f"{self.schema}:migration",
                 )
             case Backfill(job):
                 await asyncio.to_thread(self._backfill, job)
@@ -213,7 +227,12 @@ class _Run:
 
     def _backfill(self, job: str) -> None:
         with self._connect("backfill") as conn:
-            backfill.run(conn, backfill.JOBS[job], batch_size=self.config.batch_size, pause_s=self.config.backfill_pause_s)
+            backfill.run(
+                conn,
+                backfill.JOBS[job],
+                batch_size=self.config.batch_size,
+                pause_s=self.config.backfill_pause_s,
+            )
 
     def _naive(self, statements: tuple[str, ...]) -> None:
         # the naive way: one transaction, no lock_timeout, no statement_timeout

@@ -1,5 +1,5 @@
-"""Static review: squawk over the SQL that ``alembic upgrade --sql`` emits for each safe revision, and over each
-naive twin. ``python -m migrations_demo.lint`` prints both.
+"""Static review: squawk over the SQL that ``alembic upgrade --sql`` emits for each safe revision, and
+over each naive twin. ``python -m migrations_demo.lint`` prints both.
 
 A linter and a load test answer different questions: squawk (squawkhq.com) says a migration *looks* safe, the
 harness shows what clients see while it runs. The safe revisions pass with their deliberate exceptions
@@ -20,7 +20,9 @@ from pathlib import Path
 from migrations_demo import chain
 from migrations_demo.naive import NAIVE, as_script
 
-PG_VERSION = "14.0"  # the oldest PostgreSQL the demo supports (pg_locks.waitstart): no rule relaxed for newer ones
+PG_VERSION = (
+    "14.0"  # the oldest PostgreSQL the demo supports (pg_locks.waitstart): no rule relaxed for newer ones
+)
 LINT_SCHEMA = "migrations_demo"
 # Alembic's own bookkeeping table (VARCHAR(32) by Alembic's choice) is not a migration we wrote: left out.
 _VERSION_TABLE_DDL = re.compile(r"CREATE TABLE \S*alembic_version \(.*?\);\n", re.DOTALL)
@@ -48,7 +50,10 @@ def squawk(sql_text: str, name: str) -> list[Finding]:
         path.write_text(sql_text, encoding="utf-8")
         done = subprocess.run(
             [squawk_path(), "--reporter", "json", "--pg-version", PG_VERSION, str(path)],
-            capture_output=True, text=True, timeout=60, check=False,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
     if done.returncode not in (0, 1) or not done.stdout.strip():
         raise RuntimeError(f"squawk failed on {name}: {done.stderr.strip() or done.stdout.strip()}")

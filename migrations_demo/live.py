@@ -21,11 +21,22 @@ from migrations_demo.locks import LockPolicy
 from migrations_demo.settings import MigrationSettings
 from migrations_demo.stats import median_run
 
-SHOWN = ("requests", "errors", "p50_ms", "p99_ms", "max_ms", "slow_share", "baseline_p99_ms",
-         "longest_lock_wait_ms", "duration_ms", "lost_writes", "checksum_ok")
+SHOWN = (
+    "requests",
+    "errors",
+    "p50_ms",
+    "p99_ms",
+    "max_ms",
+    "slow_share",
+    "baseline_p99_ms",
+    "longest_lock_wait_ms",
+    "duration_ms",
+    "lost_writes",
+    "checksum_ok",
+)
 
 
-def _positive(kind: type[int] | type[float], *, allow_zero: bool = False) -> object:
+def _positive(kind: type[int | float], *, allow_zero: bool = False) -> object:
     def parse(text: str) -> int | float:
         try:
             value = kind(text)
@@ -44,12 +55,22 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", required=True, choices=MODES, help="the safe revisions or the naive twin")
     p.add_argument("--rows", type=_positive(int), default=100_000, help="plays to seed (default 100000)")
     p.add_argument("--rate", type=_positive(float), default=200.0, help="requests per second (default 200)")
-    p.add_argument("--repeats", type=_positive(int), default=1, help="runs, each on a fresh schema (default 1)")
+    p.add_argument(
+        "--repeats", type=_positive(int), default=1, help="runs, each on a fresh schema (default 1)"
+    )
     p.add_argument("--baseline", type=_positive(float), default=30.0, help="seconds of load before migrating")
-    p.add_argument("--deploy-lag", type=_positive(float, allow_zero=True), default=2.0,
-                   help="seconds one rolling deploy keeps two app versions running (rename_column)")
-    p.add_argument("--adversary", type=_positive(float, allow_zero=True), default=0.0,
-                   help="hold a conflicting lock this many seconds as the migration starts (0: none)")
+    p.add_argument(
+        "--deploy-lag",
+        type=_positive(float, allow_zero=True),
+        default=2.0,
+        help="seconds one rolling deploy keeps two app versions running (rename_column)",
+    )
+    p.add_argument(
+        "--adversary",
+        type=_positive(float, allow_zero=True),
+        default=0.0,
+        help="hold a conflicting lock this many seconds as the migration starts (0: none)",
+    )
     p.add_argument("--lock-timeout-ms", type=_positive(int), default=None, help="override the lock policy")
     return p
 
@@ -75,7 +96,9 @@ def config_from(args: argparse.Namespace, settings: MigrationSettings | None = N
 
 
 def report(results: Sequence[RunResult], console: Console) -> dict[str, object]:
-    table = Table(title=f"{results[0].config.migration} ({results[0].config.mode}) during the migration window")
+    table = Table(
+        title=f"{results[0].config.migration} ({results[0].config.mode}) during the migration window"
+    )
     table.add_column("run")
     for key in SHOWN:
         table.add_column(key, justify="right")
@@ -104,7 +127,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console()
     results = []
     for repeat in range(args.repeats):
-        console.print(f"run {repeat + 1}/{args.repeats}: seeding {config.rows} rows, {config.baseline_s:g} s baseline ...")
+        console.print(
+            f"run {repeat + 1}/{args.repeats}: {config.rows} rows, {config.baseline_s:g} s baseline ..."
+        )
         results.append(asyncio.run(run_once(config)))
     report(results, console)
     return 0 if all(r.audit.ok and r.migration_error is None for r in results) else 1

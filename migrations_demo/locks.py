@@ -1,11 +1,11 @@
-"""The lock policy every DDL step runs under: a short ``lock_timeout``, a ``statement_timeout``, bounded retries.
+"""The lock policy every DDL step runs under: a short ``lock_timeout``, a ``statement_timeout``, retries.
 
 Why: PostgreSQL grants table locks in queue order. A DDL statement that waits for an ``ACCESS EXCLUSIVE`` lock
-(say, behind a long-running report) makes every later query on that table wait behind *it*, even plain SELECTs:
-one blocked ALTER stalls the whole service. ``lock_timeout`` bounds that wait, so the DDL gives up, the queue
-drains, and we try again after a jittered, growing pause, a bounded number of times. This is GitLab's
-``with_lock_retries`` (GitLab docs, "Migration style guide: Usage with transactional_migration") with AWS's
-"full jitter" backoff (Brooker, "Exponential Backoff And Jitter", 2015), built on tenacity.
+(say, behind a long-running report) makes every later query on that table wait behind *it*, even plain
+SELECTs: one blocked ALTER stalls the whole service. ``lock_timeout`` bounds that wait, so the DDL gives up,
+the queue drains, and we try again after a jittered, growing pause, a bounded number of times. This is
+GitLab's ``with_lock_retries`` (GitLab docs, "Migration style guide: Usage with transactional_migration") with
+AWS's "full jitter" backoff (Brooker, "Exponential Backoff And Jitter", 2015), built on tenacity.
 
 Pure logic: the SET statements, the retry schedule and the error classification. ``ops`` applies them inside
 Alembic revisions; the harness's naive counterparts deliberately do not.

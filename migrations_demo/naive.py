@@ -1,10 +1,9 @@
 """The naive counterparts: what each migration looks like when written the obvious way.
 
 They live apart from the Alembic chain (never applied by ``alembic upgrade``) and are used only by the live
-comparison and the lint test. Each runs as one transaction with no ``lock_timeout`` and no ``statement_timeout``,
-as a hand-written migration would. ``rules`` are the squawk rules that must flag it: the lint test proves the
-linter catches every one of them, and the harness measures what it costs the clients.
-"""
+comparison and the lint test. Each runs as one transaction with no ``lock_timeout`` and no
+``statement_timeout``, as a hand-written migration would. ``rules`` are the squawk rules that must flag it:
+the lint test proves the linter catches every one of them, and the harness measures what it costs the clients."""
 
 from __future__ import annotations
 
@@ -35,7 +34,11 @@ NAIVE: dict[str, NaiveMigration] = {
         frozenset({"require-concurrent-index-creation"}),
     ),
     "add_foreign_key": NaiveMigration(
-        ("ALTER TABLE plays ADD CONSTRAINT plays_track_id_fkey FOREIGN KEY (track_id) REFERENCES tracks (id)",),
+        (
+            (
+                "ALTER TABLE plays ADD CONSTRAINT plays_track_id_fkey FOREIGN KEY (track_id) REFERENCES tracks (id)"
+            ),
+        ),
         "validates every play while holding SHARE ROW EXCLUSIVE on plays and tracks: writes to both wait",
         frozenset({"adding-foreign-key-constraint", "constraint-missing-not-valid"}),
     ),

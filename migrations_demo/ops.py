@@ -5,8 +5,9 @@
   taken inside it), pauses with jitter and tries again: the schema is never left half-changed.
 - :func:`run_autocommit` / :func:`create_index_concurrently` run each statement outside the revision's
   transaction (Alembic's ``autocommit_block``): ``CREATE INDEX CONCURRENTLY`` requires it, and a ``VALIDATE
-  CONSTRAINT`` committed on its own never holds another step's lock during its scan. A failed concurrent build leaves an INVALID
-  index behind, which is dropped before the next attempt (PostgreSQL docs, "Building Indexes Concurrently").
+  CONSTRAINT`` committed on its own never holds another step's lock during its scan. A failed concurrent build
+  leaves an INVALID index behind, which is dropped before the next attempt (PostgreSQL docs, "Building Indexes
+  Concurrently").
 - :func:`ensure_backfilled` finishes a batched backfill, in batches, outside the DDL transaction (GitLab's
   ``ensure_batched_background_migration_is_finished``); normally the backfill command already did the work.
 
@@ -73,7 +74,7 @@ def run_autocommit(*statements: str) -> None:
 
 
 def create_index_concurrently(name: str, table: str, columns: Sequence[str], *, unique: bool = False) -> None:
-    """``CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS``, dropping an INVALID leftover of a failed try first.
+    """``CREATE [UNIQUE] INDEX CONCURRENTLY IF NOT EXISTS``, first dropping an INVALID leftover of a failure.
 
     ``IF NOT EXISTS`` alone is a trap: it happily skips over an INVALID index, which enforces nothing and is
     never used by the planner. So online we look at ``pg_index.indisvalid`` before every attempt.

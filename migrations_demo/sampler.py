@@ -9,6 +9,7 @@ shared server never pollutes the numbers. ``pg_locks.waitstart`` (PostgreSQL 14+
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass
 
 import asyncpg
@@ -35,7 +36,9 @@ class LockSample:
 
 
 class LockSampler:
-    def __init__(self, conn: asyncpg.Connection, prefix: str, *, origin: float, interval_s: float = 0.05) -> None:
+    def __init__(
+        self, conn: asyncpg.Connection, prefix: str, *, origin: float, interval_s: float = 0.05
+    ) -> None:
         self.conn = conn
         self.pattern = prefix.replace("_", r"\_") + ":%"
         self.origin = origin
@@ -52,12 +55,12 @@ class LockSampler:
                 holder = await self.conn.fetchrow(HOLDER, row["pid"])
                 who = f"{holder['application_name']}: {holder['query']}" if holder else "(gone)"
                 self.samples.append(
-                    LockSample(started - self.origin, float(row["wait_ms"]), str(row["application_name"]), who)
+                    LockSample(
+                        started - self.origin, float(row["wait_ms"]), str(row["application_name"]), who
+                    )
                 )
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), max(0.0, self.interval_s - (loop.time() - started)))
-            except TimeoutError:
-                pass
 
     def stop(self) -> None:
         self._stop.set()

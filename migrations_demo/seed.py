@@ -14,16 +14,23 @@ import psycopg
 from migrations_demo.workload import MAX_MS_PLAYED, Sizes
 
 SEED_SQL = (
-    "INSERT INTO tracks (id, title, artist, duration_ms)"
-    " SELECT g, 'track ' || g, 'artist ' || (g %% 997), 120000 + (g * 7919) %% 240000"
-    " FROM generate_series(1, %(tracks)s::bigint) g",
+    (
+        "INSERT INTO tracks (id, title, artist, duration_ms)"
+        " SELECT g, 'track ' || g, 'artist ' || (g %% 997), 120000 + (g * 7919) %% 240000"
+        " FROM generate_series(1, %(tracks)s::bigint) g"
+    ),
     "SELECT setval(pg_get_serial_sequence('tracks', 'id'), %(tracks)s)",
-    "INSERT INTO playlists (id, owner_id, name)"
-    " SELECT g, 1 + (g * 31) %% %(users)s, 'playlist ' || g FROM generate_series(1, %(playlists)s::bigint) g",
+    (
+        "INSERT INTO playlists (id, owner_id, name)"
+        " SELECT g, 1 + (g * 31) %% %(users)s, 'playlist ' || g"
+        " FROM generate_series(1, %(playlists)s::bigint) g"
+    ),
     "SELECT setval(pg_get_serial_sequence('playlists', 'id'), %(playlists)s)",
-    "INSERT INTO playlist_tracks (playlist_id, position, track_id)"
-    " SELECT 1 + (g - 1) / 20, (g - 1) %% 20, 1 + (g * 104729) %% %(tracks)s"
-    " FROM generate_series(1, %(playlists)s::bigint * 20) g",
+    (
+        "INSERT INTO playlist_tracks (playlist_id, position, track_id)"
+        " SELECT 1 + (g - 1) / 20, (g - 1) %% 20, 1 + (g * 104729) %% %(tracks)s"
+        " FROM generate_series(1, %(playlists)s::bigint * 20) g"
+    ),
 )
 
 PLAYS_SQL = (
@@ -34,8 +41,8 @@ PLAYS_SQL = (
     " FROM generate_series(1, %(rows)s::bigint) g"
 )
 
-# The columns nothing may change: not the migrations (they add, rename or retype other columns; id keeps its
-# values as bigint) and not the requests (updates touch only the ms column, inserts only add rows past `rows`).
+# The columns nothing may change: not the migrations (they add, rename or retype other columns; id keeps
+# its values as bigint) and not the requests (updates touch only the ms column, inserts add rows past `rows`).
 CHECKSUM_SQL = (
     "SELECT count(*), coalesce(sum(hashtextextended("
     "concat_ws('|', id, user_id, track_id, extract(epoch FROM played_at)), 0)::numeric), 0)"
@@ -51,7 +58,8 @@ class Seeded:
 
 def columns(conn: psycopg.Connection[tuple[object, ...]], table: str = "plays") -> set[str]:
     rows = conn.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = %s",
+        "SELECT column_name FROM information_schema.columns"
+        " WHERE table_schema = current_schema() AND table_name = %s",
         (table,),
     ).fetchall()
     return {str(r[0]) for r in rows}

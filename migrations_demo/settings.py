@@ -1,8 +1,8 @@
 """Settings for the migrations demo, from the environment (pydantic-settings).
 
 ``DATABASE_URL`` is shared with every package; the rest are ``MIGRATIONS_*`` knobs for the lock policy that
-every DDL step runs under and for the batched backfill. Defaults are the production-sane ones: wait at most one
-second for a lock, give up after a bounded number of jittered retries, backfill in small batches.
+every DDL step runs under and for the batched backfill. Defaults are the production-sane ones: wait at most
+one second for a lock, give up after a bounded number of jittered retries, backfill in small batches.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ class MigrationSettings(BaseSettings):
 
     database_url: str = Field(default=DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
     schema_name: str = Field(default=DEFAULT_SCHEMA, validation_alias="MIGRATIONS_SCHEMA")
-    # How long one DDL step may wait for its lock. While it waits, every later query on the table queues behind
-    # it (the lock queue), so this is also the longest stall the migration may cause.
+    # How long one DDL step may wait for its lock. While it waits, every later query on the table queues
+    # behind it (the lock queue), so this is also the longest stall the migration may cause.
     lock_timeout_ms: int = Field(default=1000, gt=0)
     # Bound on a metadata-only DDL step once it holds its lock; long non-blocking steps (CREATE INDEX
     # CONCURRENTLY, VALIDATE CONSTRAINT) get long_statement_timeout_ms instead.

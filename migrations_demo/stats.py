@@ -92,5 +92,9 @@ def median_run(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             out[key] = first[key]
         else:
             median = statistics.median(values)
-            out[key] = int(median) if all(isinstance(v, int) for v in values) and median == int(median) else round(median, 4)
+            out[key] = (
+                int(median)
+                if all(isinstance(v, int) for v in values) and median == int(median)
+                else round(median, 4)
+            )
     return out

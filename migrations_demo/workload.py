@@ -2,8 +2,8 @@
 
 Each app version is the small set of queries one build of the service runs against ``plays``. v1 knows only
 ``ms_played``; v2 reads ``played_ms`` and writes both (the rename's transition build); v3 knows only
-``played_ms``. During an expand/contract rename the harness runs two versions side by side, as a rolling deploy
-does, and every request says which version sent it.
+``played_ms``. During an expand/contract rename the harness runs two versions side by side, as a rolling
+deploy does, and every request says which version sent it.
 
 The mix is what a play log sees: about 50% inserts (a play finished), 40% reads by key, 10% updates (a late
 client report corrects ``ms_played``). Reads and updates pick seeded rows, so inserted rows are only ever
@@ -24,27 +24,26 @@ class AppVersion:
     update: str  # $1 id, $2 ms
 
 
-_COLUMNS = "id, user_id, track_id, played_at"
-
 APP_VERSIONS: dict[str, AppVersion] = {
     v.name: v
     for v in (
         AppVersion(
             "v1",
             "INSERT INTO plays (user_id, track_id, ms_played) VALUES ($1, $2, $3) RETURNING id",
-            f"SELECT {_COLUMNS}, ms_played FROM plays WHERE id = $1",
+            "SELECT id, user_id, track_id, played_at, ms_played FROM plays WHERE id = $1",
             "UPDATE plays SET ms_played = $2 WHERE id = $1",
         ),
         AppVersion(
             "v2",
-            "INSERT INTO plays (user_id, track_id, ms_played, played_ms) VALUES ($1, $2, $3, $3) RETURNING id",
-            f"SELECT {_COLUMNS}, played_ms FROM plays WHERE id = $1",
+            "INSERT INTO plays (user_id, track_id, ms_played, played_ms)"
+            " VALUES ($1, $2, $3, $3) RETURNING id",
+            "SELECT id, user_id, track_id, played_at, played_ms FROM plays WHERE id = $1",
             "UPDATE plays SET played_ms = $2, ms_played = $2 WHERE id = $1",
         ),
         AppVersion(
             "v3",
             "INSERT INTO plays (user_id, track_id, played_ms) VALUES ($1, $2, $3) RETURNING id",
-            f"SELECT {_COLUMNS}, played_ms FROM plays WHERE id = $1",
+            "SELECT id, user_id, track_id, played_at, played_ms FROM plays WHERE id = $1",
             "UPDATE plays SET played_ms = $2 WHERE id = $1",
         ),
     )

@@ -143,7 +143,7 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, timeout_s
 def run_wrk(url: str, duration_s: float, settings: WrkSettings) -> float:
     """Requests/s of one wrk run, pinned to the client core; refuses a run with errors (it would flatter)."""
     args = ["taskset", "-c", CLIENT_CPU, "wrk", f"-t{settings.threads}", f"-c{settings.connections}",
-            f"-d{max(1, round(duration_s))}s", url]  # fmt: skip
+            f"-d{max(1, round(duration_s))}s", "--timeout", "10s", url]  # fmt: skip
     out = subprocess.run(args, capture_output=True, text=True, check=True, timeout=duration_s + 60).stdout
     rps = _RPS.search(out)
     if rps is None:
@@ -206,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
     parser.add_argument("--warmup", type=float, default=2.0)
-    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--results-dir", type=Path, default=None)
     args = parser.parse_args(argv)
     _check_tools()

@@ -32,3 +32,44 @@ __all__ = [
 
 # ---- the web half (middleware, headers, identity, breaker, shedder, cache) -------------------------
 # owned by its helper: import its public names here and extend __all__ (``__all__ += [...]``)
+from ratelimit.breaker import BreakerState, CircuitBreaker
+from ratelimit.cache import Cache, MemoryCache, RedisCache
+from ratelimit.errors import error_response
+from ratelimit.headers import rate_limit_headers
+from ratelimit.identity import Identify, TrustedProxies, api_key, client_ip, first_of, user_id
+from ratelimit.middleware import (
+    RateLimitDependency,
+    RateLimitMiddleware,
+    RateLimitRefusedError,
+    install_rate_limit_handler,
+)
+from ratelimit.policy import Enforcer, FailMode, Policy, Rule
+from ratelimit.routes import RouteMatch
+from ratelimit.shedder import LoadShedder, LoadSheddingMiddleware
+
+__all__ += [
+    "BreakerState",
+    "Cache",
+    "CircuitBreaker",
+    "Enforcer",
+    "FailMode",
+    "Identify",
+    "LoadShedder",
+    "LoadSheddingMiddleware",
+    "MemoryCache",
+    "Policy",
+    "RateLimitDependency",
+    "RateLimitMiddleware",
+    "RateLimitRefusedError",
+    "RedisCache",
+    "RouteMatch",
+    "Rule",
+    "TrustedProxies",
+    "api_key",
+    "client_ip",
+    "error_response",
+    "first_of",
+    "install_rate_limit_handler",
+    "rate_limit_headers",
+    "user_id",
+]

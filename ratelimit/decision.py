@@ -11,7 +11,7 @@ ALGORITHMS: tuple[Algorithm, ...] = ("fixed_window", "sliding_window_log", "slid
 
 @dataclass(frozen=True, slots=True)
 class Limit:
-    """At most ``limit`` cost units per ``period`` seconds (for GCRA: the burst, refilled evenly over the period)."""
+    """At most ``limit`` cost units per ``period`` seconds (GCRA: a burst of ``limit``, refilled evenly)."""
 
     limit: int
     period: float

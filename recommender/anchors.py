@@ -59,10 +59,10 @@ class ImplicitALS(Recommender):
     def fit(self, counts: sp.csr_matrix) -> Self:
         from implicit.cpu.als import AlternatingLeastSquares  # noqa: PLC0415 - benchmark-only dependency
 
-        self.model = AlternatingLeastSquares(
-            **self.params, alpha=1.0, num_threads=self.num_threads, calculate_training_loss=False
-        )
-        with _quiet_implicit():
+        with _quiet_implicit():  # the constructor checks the BLAS thread count, so it goes inside too
+            self.model = AlternatingLeastSquares(
+                **self.params, alpha=1.0, num_threads=self.num_threads, calculate_training_loss=False
+            )
             self.model.fit(confidence(counts, self.alpha, self.scale), show_progress=False)
         return self
 

@@ -21,6 +21,15 @@ from numpy.typing import NDArray
 from recommender.models.als import ALS, Scale
 from recommender.models.base import Recommender
 
+# Spark's lambda is per rating (ALS-WR), so its useful range is far below our plain lambda's.
+SPARK_GRID: dict[str, list[Any]] = {
+    "factors": [64],
+    "regularization": [0.005, 0.02, 0.05, 0.1],
+    "alpha": [0.5, 1.0, 2.0],
+    "scale": ["log"],
+    "iterations": [15],
+}
+
 
 @cache
 def spark_session(master: str = "local[1]") -> Any:
@@ -66,9 +75,7 @@ class SparkALS(Recommender):
 
     def _ratings(self, counts: sp.csr_matrix) -> sp.coo_matrix:
         coo = counts.tocoo()
-        values = np.log1p(coo.data) if self.scale == "log" else coo.data
-        if self.scale == "binary":
-            values = np.ones_like(coo.data)
+        values = {"log": np.log1p(coo.data), "binary": np.ones_like(coo.data), "linear": coo.data}[self.scale]
         return sp.coo_matrix((values, (coo.row, coo.col)), shape=counts.shape)
 
     def fit(self, counts: sp.csr_matrix) -> Self:

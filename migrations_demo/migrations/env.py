@@ -1,11 +1,10 @@
 """Alembic environment of the migrations demo, following the project convention.
 
 The schema comes from the main option ``schema`` and the URL from ``sqlalchemy.url``, both falling back to
-``MigrationSettings`` (``MIGRATIONS_SCHEMA``, ``DATABASE_URL``); the ``version_table`` lives in that schema, so
-this chain never collides with another package's. ``transaction_per_migration=True``: every revision commits on
-its own, which keeps each lock short and lets a revision step outside the transaction (``autocommit_block``)
-for ``CREATE INDEX CONCURRENTLY``.
-"""
+``MigrationSettings`` (``MIGRATIONS_SCHEMA``, ``DATABASE_URL``); the ``version_table`` lives in that schema,
+so this chain never collides with another package's. ``transaction_per_migration=True``: every revision
+commits on its own, which keeps each lock short and lets a revision step outside the transaction
+(``autocommit_block``) for ``CREATE INDEX CONCURRENTLY``."""
 
 import re
 
@@ -24,7 +23,9 @@ if not re.fullmatch(r"[a-z_][a-z0-9_]*", schema):
 
 def run_offline() -> None:
     """``alembic upgrade --sql``: the SQL for review and lint, never run here."""
-    context.configure(url=url, literal_binds=True, version_table_schema=schema, transaction_per_migration=True)
+    context.configure(
+        url=url, literal_binds=True, version_table_schema=schema, transaction_per_migration=True
+    )
     with context.begin_transaction():
         context.execute(f"SET search_path TO {schema}")
         context.run_migrations()

@@ -27,6 +27,7 @@ import scipy.linalg
 import scipy.sparse as sp
 from numpy.typing import NDArray
 from rich.progress import track
+from threadpoolctl import threadpool_limits
 
 from recommender.models.base import Recommender, top_k
 
@@ -159,7 +160,9 @@ class ALS(Recommender):
         steps = track(
             range(self.iterations), description="ALS", disable=not self.show_progress, transient=True
         )
-        with ThreadPoolExecutor(self.num_threads) as pool:
+        # Parallel over row blocks, BLAS single-threaded inside them (implicit's advice too): nested pools of
+        # BLAS threads fighting over two cores make the small k x k products many times slower.
+        with ThreadPoolExecutor(self.num_threads) as pool, threadpool_limits(1, "blas"):
             for _ in steps:
                 for rows, x, y in ((conf, self.user_factors, self.item_factors),
                                    (conf_t, self.item_factors, self.user_factors)):

@@ -1,8 +1,8 @@
 """A few-seconds Locust run of the spike scenario: behaviour only, never speed.
 
-Locust runs as a subprocess (it monkey-patches with gevent) against the spike target app under uvicorn, both on
-loopback; the scenario is bounded by its own shape (about 7 s) and by a hard subprocess timeout, and the server
-is stopped afterwards whatever happens.
+Locust runs as a subprocess (it monkey-patches with gevent) against the spike target app under uvicorn, both
+on loopback; the scenario is bounded by its own shape (about 7 s) and by a hard subprocess timeout, and the
+server is stopped afterwards whatever happens.
 """
 
 from __future__ import annotations
@@ -34,5 +34,7 @@ def test_a_spike_is_answered_with_429s_and_503s_and_never_another_5xx(
     assert figures["admitted"] > 0, figures
     start, end = SMOKE.spike_window
     critical = [s for s in samples if s.route == "/api/play" and start <= s.t_s < end]
-    assert any(s.outcome == "admitted" for s in critical), "critical routes keep being served during the spike"
+    assert any(s.outcome == "admitted" for s in critical), (
+        "critical routes keep being served during the spike"
+    )
     assert {s.outcome for s in samples} <= {"admitted", "limited", "shed"}, "no unplanned 4xx either"

@@ -1,4 +1,4 @@
-"""Fixtures for the migrations demo: a schema of the test's own on the shared PostgreSQL, driven by the chain."""
+"""Fixtures for the migrations demo: a schema of the test's own on the shared PostgreSQL, and the chain."""
 
 from __future__ import annotations
 
@@ -51,4 +51,4 @@ class Database:
 
 @pytest.fixture
 def db(database_url: str, pg_schema: str) -> Iterator[Database]:
-    yield Database(database_url, pg_schema)
+    return Database(database_url, pg_schema)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from migrations_demo.locks import (
@@ -21,7 +23,7 @@ class FakeDbError(Exception):
         self.sqlstate = code
 
 
-class Wrapped(Exception):
+class WrappedError(Exception):
     """Like SQLAlchemy's DBAPIError: the driver's error sits in ``.orig``."""
 
     def __init__(self, orig: BaseException) -> None:
@@ -30,6 +32,23 @@ class Wrapped(Exception):
 
 
 FAST = LockPolicy(lock_timeout_ms=10, attempts=3, retry_base_s=0.001, retry_max_s=0.002)
+
+
+def chained() -> BaseException:
+    try:
+        raise FakeDbError(LOCK_NOT_AVAILABLE)
+    except FakeDbError as inner:
+        outer = RuntimeError("migration failed")
+        outer.__cause__ = inner
+        return outer
+
+
+def with_retries(step: Callable[[], None], events: list[LockEvent] | None = None) -> None:
+    for attempt in lock_retrying(
+        FAST, "ALTER TABLE plays ...", events.append if events is not None else None
+    ):
+        with attempt:
+            step()
 
 
 def test_every_step_gets_a_lock_timeout_and_a_statement_timeout() -> None:
@@ -50,47 +69,47 @@ def test_a_zero_timeout_is_refused_because_it_means_wait_forever() -> None:
 
 def test_a_lock_timeout_is_recognised_also_when_wrapped_or_chained() -> None:
     assert is_lock_timeout(FakeDbError(LOCK_NOT_AVAILABLE))
-    assert is_lock_timeout(Wrapped(FakeDbError(LOCK_NOT_AVAILABLE)))
-    try:
-        try:
-            raise FakeDbError(LOCK_NOT_AVAILABLE)
-        except FakeDbError as inner:
-            raise RuntimeError("migration failed") from inner
-    except RuntimeError as outer:
-        assert is_lock_timeout(outer)
+    assert is_lock_timeout(WrappedError(FakeDbError(LOCK_NOT_AVAILABLE)))
+    assert is_lock_timeout(chained())
     assert not is_lock_timeout(FakeDbError("57014"))  # statement_timeout: too slow, not blocked
     assert sqlstate(ValueError("no code")) is None
 
 
 def test_lock_timeouts_are_retried_with_a_pause_until_the_step_succeeds() -> None:
     events: list[LockEvent] = []
-    calls = 0
-    for attempt in lock_retrying(FAST, "ALTER TABLE plays ...", events.append):
-        with attempt:
-            calls += 1
-            if calls < 3:
-                raise FakeDbError(LOCK_NOT_AVAILABLE)
-    assert calls == 3
+    calls: list[int] = []
+
+    def step() -> None:
+        calls.append(1)
+        if len(calls) < 3:
+            raise FakeDbError(LOCK_NOT_AVAILABLE)
+
+    with_retries(step, events)
+    assert len(calls) == 3
     assert [e.attempt for e in events] == [1, 2]
     assert all(0 <= e.pause_s <= FAST.retry_max_s for e in events)
 
 
 def test_retries_are_bounded_and_the_final_error_says_what_to_look_at() -> None:
-    calls = 0
+    calls: list[int] = []
+
+    def step() -> None:
+        calls.append(1)
+        raise FakeDbError(LOCK_NOT_AVAILABLE)
+
     with pytest.raises(LockRetriesExhaustedError, match="3 attempts") as info:
-        for attempt in lock_retrying(FAST, "ALTER TABLE plays ..."):
-            with attempt:
-                calls += 1
-                raise FakeDbError(LOCK_NOT_AVAILABLE)
-    assert calls == FAST.attempts
+        with_retries(step)
+    assert len(calls) == FAST.attempts
     assert "pg_blocking_pids" in str(info.value)
 
 
 def test_any_other_error_fails_at_once_without_retry() -> None:
-    calls = 0
+    calls: list[int] = []
+
+    def step() -> None:
+        calls.append(1)
+        raise FakeDbError("42P07")  # duplicate table: retrying cannot help
+
     with pytest.raises(FakeDbError):
-        for attempt in lock_retrying(FAST, "ALTER TABLE plays ..."):
-            with attempt:
-                calls += 1
-                raise FakeDbError("42P07")  # duplicate table: retrying cannot help
-    assert calls == 1
+        with_retries(step)
+    assert len(calls) == 1

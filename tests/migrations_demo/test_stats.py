@@ -9,7 +9,7 @@ pytestmark = pytest.mark.unit
 
 
 def record(start_s: float, latency_ms: float, ok: bool = True) -> Record:
-    return Record(start_s, latency_ms, "read", "v1", ok, None if ok else "timeout", (1,))
+    return Record(start_s, latency_ms, "read", "v1", ok=ok, error=None if ok else "timeout", args=(1,))
 
 
 def test_percentiles_use_the_nearest_rank_of_all_values() -> None:

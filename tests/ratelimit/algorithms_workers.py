@@ -28,9 +28,9 @@ WINDOW_MARGIN_S = 0.1  # wait this much past a window before the next round, for
 
 @dataclass(frozen=True)
 class BurstJob:
-    """Bursts at one key per entry of ``plan``, ``rounds`` times each, every process starting each round together.
+    """Bursts at one key per entry of ``plan``, ``rounds`` times each, all processes starting each together.
 
-    Between rounds at the same key each process waits until ``period`` has passed since it started the previous
+    Between rounds at one key each process waits until ``period`` has passed since it started the previous
     round, so the next round meets a new window.
     """
 

@@ -1,11 +1,12 @@
 """Accuracy on real Redis: 4 processes x 50 concurrent clients bursting at one key admit exactly the limit.
 
-Each burst starts all 200 clients together (a barrier across processes) and sends 1,000 requests at one fresh key
-for a limit of 100. With a long period nothing ends or refills during a burst: the fixed window, the sliding log
-and GCRA must admit exactly ``limit``, and the sliding window counter must stay within its documented bound
-(exactly ``limit`` unless the burst straddles an aligned window boundary, then at most ``previous * f`` more, f
-being how far into the new window it ran). With a short period, the fixed window and the sliding log are hit
-again once the window has passed, and must admit exactly ``limit`` in the second window too.
+Each burst starts all 200 clients together (a barrier across processes) and sends 1,000 requests at one fresh
+key for a limit of 100. With a long period nothing ends or refills during a burst: the fixed window, the
+sliding log and GCRA must admit exactly ``limit``, and the sliding window counter must stay within its
+documented bound (exactly ``limit`` unless the burst straddles an aligned window boundary, then at most
+``previous * f`` more, f being how far into the new window it ran). With a short period, the fixed window and
+the sliding log are hit again once the window has passed, and must admit exactly ``limit`` in the second
+window too.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import math
 import multiprocessing
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
@@ -31,7 +31,7 @@ Round = tuple[int, float]  # (admitted, seconds from the first client's start to
 
 
 @pytest.fixture(scope="module")
-def bursts(redis_url: str) -> Iterator[dict[tuple[str, Limit], list[Round]]]:
+def bursts(redis_url: str) -> dict[tuple[str, Limit], list[Round]]:
     """Run every burst once for the module: (algorithm, limit) -> one (admitted, span) per round."""
     plan = tuple((algorithm, f"{algorithm}-long", LONG, 1) for algorithm in ALGORITHMS) + tuple(
         (algorithm, f"{algorithm}-short", SHORT, 2) for algorithm in ("fixed_window", "sliding_window_log")
@@ -61,7 +61,7 @@ def bursts(redis_url: str) -> Iterator[dict[tuple[str, Limit], list[Round]]]:
             mine = [row for row in rows if row[0] == key and row[1] == round_]
             span = max(row[4] for row in mine) - min(row[3] for row in mine)
             summary[algorithm, limit].append((sum(row[2] for row in mine), span))
-    yield summary
+    return summary
 
 
 @pytest.mark.integration

@@ -38,11 +38,11 @@ def test_a_closed_breaker_lets_every_call_through(clock: FakeClock) -> None:
 
 def test_it_opens_after_n_consecutive_failures(clock: FakeClock) -> None:
     breaker = CircuitBreaker(3, 5.0, clock=clock)
-    breaker.record_failure()
-    breaker.record_failure()
-    assert breaker.state is BreakerState.CLOSED
-    breaker.record_failure()
-    assert breaker.state is BreakerState.OPEN
+    states = []
+    for _ in range(3):
+        breaker.record_failure()
+        states.append(breaker.state)
+    assert states == [BreakerState.CLOSED, BreakerState.CLOSED, BreakerState.OPEN]
 
 
 def test_a_success_resets_the_consecutive_failure_count(clock: FakeClock) -> None:

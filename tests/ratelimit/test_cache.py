@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Callable
 
 import pytest
 
@@ -18,6 +19,10 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def always(value: float) -> Callable[[], float]:
+    return lambda: value
 
 
 class CountingCompute:
@@ -47,7 +52,7 @@ def test_xfetch_always_refreshes_an_expired_value_or_when_rand_is_zero() -> None
 
 
 def test_xfetch_is_the_papers_inequality() -> None:
-    """Refresh iff -delta * beta * ln(rand) >= remaining; the probability is exp(-remaining / (delta * beta))."""
+    """Refresh iff -delta * beta * ln(rand) >= remaining: probability exp(-remaining / (delta * beta))."""
     delta, beta, remaining = 0.2, 1.0, 0.5
     threshold = math.exp(-remaining / (delta * beta))  # the rand below which we refresh
     assert xfetch_due(delta, remaining, beta, threshold * 0.999)
@@ -115,9 +120,10 @@ async def test_ttls_are_jittered_downwards_only() -> None:
     """Keys written together must not expire in the same instant, nor live longer than asked."""
     for draw in (0.0, 0.5, 0.999):
         clock = FakeClock()
-        cache = MemoryCache(clock=clock, ttl_jitter=0.2, rand=lambda d=draw: d if d else 1.0)
+        cache = MemoryCache(clock=clock, ttl_jitter=0.2, rand=always(draw))
         await cache.get_or_compute("k", CountingCompute(delay_s=0), ttl=100)
         _, _, expires_at = cache._store["k"]
+        assert expires_at - clock.now == pytest.approx(100 * (1 - 0.2 * draw))
         assert 80 <= expires_at - clock.now <= 100
 
 

@@ -44,7 +44,7 @@ class Counted:
 
 @pytest.fixture
 async def clients(redis_url: str) -> AsyncIterator[list[aioredis.Redis]]:
-    """One client (and connection pool) per simulated process; waiting for a connection blocks, never fails."""
+    """One client and pool per simulated process; waiting for a connection blocks, never fails."""
     made = [
         aioredis.Redis.from_pool(aioredis.BlockingConnectionPool.from_url(redis_url, max_connections=50))
         for _ in range(PROCESSES)
@@ -58,7 +58,9 @@ async def clients(redis_url: str) -> AsyncIterator[list[aioredis.Redis]]:
 
 async def wait_until_gone(client: aioredis.Redis, key: str) -> None:
     async with asyncio.timeout(5):
-        while await client.exists(key):
+        while True:
+            if not await client.exists(key):
+                return
             await asyncio.sleep(0.01)
 
 
@@ -67,8 +69,8 @@ async def naive_get_or_compute(
 ) -> bytes:
     """Cache-aside as usually first written: GET, on a miss compute, SET. Nothing stops a stampede."""
     cached = await client.get(key)
-    if cached is not None:
-        return bytes(cached)
+    if isinstance(cached, bytes):
+        return cached
     value = await compute()
     await client.set(key, value, px=60_000)
     return value
@@ -77,7 +79,7 @@ async def naive_get_or_compute(
 async def test_500_concurrent_requests_on_an_expired_hot_key_recompute_a_handful_of_times(
     clients: list[aioredis.Redis], redis_prefix: str
 ) -> None:
-    """Protected: at most one computation per process. Unprotected, measured the same way: about one per request."""
+    """Protected: at most one computation per process. Unprotected, measured alike: about one per request."""
     caches = [RedisCache(c, redis_prefix, name="stampede", timeout_s=5.0) for c in clients]
     warm = Counted()
     await caches[0].get_or_compute("hot", warm, ttl=0.3)
@@ -150,7 +152,8 @@ async def test_invalidate_removes_the_value_from_redis(
 async def test_a_hung_redis_means_compute_and_serve_fast_and_recovery_when_it_answers_again(
     private_redis: PrivateRedis,
 ) -> None:
-    """SIGSTOP is worse than a crash: connections hang. The timeout bounds the first calls, the breaker the rest."""
+    """SIGSTOP is worse than a crash: connections hang. The timeout bounds the first calls, the breaker the
+    rest."""
     client = aioredis.Redis.from_url(private_redis.url)
     breaker = CircuitBreaker(failure_threshold=3, reset_timeout_s=0.3)
     cache = RedisCache(client, "c:", name="hung", timeout_s=0.05, breaker=breaker)

@@ -1,4 +1,4 @@
-"""Who a request counts against: trusted-proxy ``X-Forwarded-For`` handling, spoofing attempts, key strategies."""
+"""Who a request counts against: trusted-proxy ``X-Forwarded-For``, spoofing attempts, key strategies."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def test_clients_behind_one_proxy_get_buckets_of_their_own() -> None:
 
 
 def test_entries_a_client_wrote_itself_are_ignored() -> None:
-    """The client sends 'X-Forwarded-For: 6.6.6.6'; our proxy appends the real address; we take the real one."""
+    """The client sends 'X-Forwarded-For: 6.6.6.6'; our proxy appends the real address; we take that."""
     assert PROXIES.client_address(LB, ["6.6.6.6, 198.51.100.7"]) == ip("198.51.100.7")
 
 
@@ -62,7 +62,7 @@ def test_a_client_cannot_impersonate_a_trusted_proxy_to_skip_itself() -> None:
 
 
 def test_a_chain_of_trusted_proxies_is_walked_from_the_right() -> None:
-    """client -> edge -> load balancer -> app: the edge appended the client, the balancer appended the edge."""
+    """client -> edge -> balancer -> app: the edge appended the client, the balancer appended the edge."""
     assert PROXIES.client_address(LB, [f"198.51.100.7, {EDGE}"]) == ip("198.51.100.7")
 
 
@@ -71,7 +71,7 @@ def test_several_header_lines_are_one_list_in_order() -> None:
 
 
 def test_a_garbage_hop_is_charged_to_the_proxy_that_reported_it() -> None:
-    """Only a trusted proxy writes the hop we read, so garbage means a misbehaving proxy: never guess further left."""
+    """Only a trusted proxy writes the hop we read: garbage means a broken proxy; never guess further left."""
     assert PROXIES.client_address(LB, ["198.51.100.7, unknown"]) == ip(LB)
     assert PROXIES.client_address(LB, ["6.6.6.6, "]) == ip(LB)
 

@@ -1,7 +1,8 @@
-"""The ASGI middleware and the FastAPI dependency: headers on every response, 429s, costs, identities, degradation.
+"""The ASGI middleware and the FastAPI dependency: headers on every response, 429s, costs, identities,
+degradation.
 
-A clock-free fake limiter (``web_fakes.BudgetLimiter``) stands in for Redis; the real backends are exercised by
-``test_redis_down.py`` and the algorithm suite.
+A clock-free fake limiter (``web_fakes.BudgetLimiter``) stands in for Redis; the real backends are exercised
+by ``test_redis_down.py`` and the algorithm suite.
 """
 
 from __future__ import annotations
@@ -276,7 +277,7 @@ async def test_non_http_scopes_pass_straight_through() -> None:
     async def send(_message: object) -> None:
         return None
 
-    await middleware({"type": "lifespan"}, receive, send)  # type: ignore[arg-type]
+    await middleware({"type": "lifespan"}, receive, send)
     assert seen == ["lifespan"]
 
 

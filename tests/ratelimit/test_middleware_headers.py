@@ -1,4 +1,4 @@
-"""The RateLimit header fields follow draft-ietf-httpapi-ratelimit-headers' Structured Field syntax exactly."""
+"""The RateLimit header fields follow draft-ietf-httpapi-ratelimit-headers' Structured Field syntax."""
 
 from __future__ import annotations
 

@@ -97,7 +97,9 @@ async def gated() -> AsyncIterator[tuple[httpx.AsyncClient, LoadShedder, Gate]]:
 
 async def wait_for(condition: Callable[[], bool]) -> None:
     async with asyncio.timeout(5):
-        while not condition():
+        while True:
+            if condition():
+                return
             await asyncio.sleep(0.001)
 
 

@@ -1,4 +1,4 @@
-"""add_column, contract: VALIDATE the check, then ``SET NOT NULL`` (no scan on PostgreSQL 12+), drop the check.
+"""add_column, contract: VALIDATE the check, ``SET NOT NULL`` (no scan on PostgreSQL 12+), drop the check.
 
 VALIDATE scans the table under SHARE UPDATE EXCLUSIVE, which lets reads and writes go on (nothing stronger is
 held yet in this transaction). ``SET NOT NULL`` then needs ACCESS EXCLUSIVE only for a catalog update, because

@@ -13,7 +13,8 @@ down_revision = "0007"
 
 def upgrade() -> None:
     run_ddl(
-        "ALTER TABLE plays ADD CONSTRAINT plays_track_id_fkey FOREIGN KEY (track_id) REFERENCES tracks (id) NOT VALID"
+        "ALTER TABLE plays ADD CONSTRAINT plays_track_id_fkey"
+        " FOREIGN KEY (track_id) REFERENCES tracks (id) NOT VALID"
     )
 
 

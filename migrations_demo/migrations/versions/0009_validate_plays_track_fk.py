@@ -1,4 +1,7 @@
-"""add_foreign_key, step 2: VALIDATE in a separate transaction (SHARE UPDATE EXCLUSIVE on plays, ROW SHARE on tracks)."""
+"""add_foreign_key, step 2: VALIDATE in a separate transaction.
+
+VALIDATE takes SHARE UPDATE EXCLUSIVE on plays and ROW SHARE on tracks: reads and writes on both go on.
+"""
 
 from migrations_demo.ops import run_ddl
 

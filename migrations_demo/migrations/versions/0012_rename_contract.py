@@ -1,9 +1,8 @@
 """rename_column, contract: validate the new column's check, stop mirroring, drop ``ms_played``.
 
-Deploy order: this runs only once every instance runs v3, which neither reads nor writes ``ms_played``. Rollback
-before this point is "redeploy v1": the old column is still there and kept in sync. The downgrade restores the
-column, the trigger and (in batches) the data.
-"""
+Deploy order: this runs only once every instance runs v3, which neither reads nor writes ``ms_played``.
+Rollback before this point is "redeploy v1": the old column is still there and kept in sync. The downgrade
+restores the column, the trigger and (in batches) the data."""
 
 from migrations_demo.ops import ensure_backfilled, run_autocommit, run_ddl
 
@@ -32,7 +31,8 @@ def upgrade() -> None:
         "DROP TRIGGER plays_sync_played_ms ON plays",
         "-- the trigger that used it is gone; no client calls it\n-- squawk-ignore ban-drop-function\n"
         "DROP FUNCTION plays_sync_played_ms()",
-        "-- contract step: only v3 runs now, and v3 never touches ms_played\n-- squawk-ignore ban-drop-column\n"
+        "-- contract step: only v3 runs now, and v3 never touches ms_played\n"
+        "-- squawk-ignore ban-drop-column\n"
         "ALTER TABLE plays DROP COLUMN ms_played",
     )
 

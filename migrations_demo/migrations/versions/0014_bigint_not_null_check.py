@@ -1,4 +1,4 @@
-"""int_to_bigint, step 2: ``CHECK (id_new IS NOT NULL) NOT VALID``, so 0016 can SET NOT NULL without a scan."""
+"""int_to_bigint, step 2: ``CHECK (id_new IS NOT NULL) NOT VALID``: 0016 can SET NOT NULL without a scan."""
 
 from migrations_demo.ops import run_ddl
 

@@ -20,8 +20,12 @@ SYNC_ID_NEW = (
     "BEGIN NEW.id_new := NEW.id; RETURN NEW; END\n$$"
 )
 SWAPPED = "-- a swap inside one transaction: clients always see plays.id\n-- squawk-ignore renaming-column\n"
-REPLACED = "-- replaced within this transaction by the primary key on id_new\n-- squawk-ignore ban-drop-constraint\n"
-MOVED = "-- the default and NOT NULL move to id_new within this transaction\n-- squawk-ignore ban-drop-default\n"
+REPLACED = (
+    "-- replaced within this transaction by the primary key on id_new\n-- squawk-ignore ban-drop-constraint\n"
+)
+MOVED = (
+    "-- the default and NOT NULL move to id_new within this transaction\n-- squawk-ignore ban-drop-default\n"
+)
 
 
 def upgrade() -> None:
@@ -33,7 +37,8 @@ def upgrade() -> None:
         REPLACED + "ALTER TABLE plays DROP CONSTRAINT plays_pkey",
         "ALTER TABLE plays ADD CONSTRAINT plays_pkey PRIMARY KEY USING INDEX plays_id_new_key",
         MOVED + "ALTER TABLE plays ALTER COLUMN id DROP DEFAULT",
-        MOVED.replace("ban-drop-default", "ban-drop-not-null") + "ALTER TABLE plays ALTER COLUMN id DROP NOT NULL",
+        MOVED.replace("ban-drop-default", "ban-drop-not-null")
+        + "ALTER TABLE plays ALTER COLUMN id DROP NOT NULL",
         "ALTER SEQUENCE plays_id_seq AS bigint",
         "ALTER SEQUENCE plays_id_seq OWNED BY plays.id_new",
         "ALTER TABLE plays ALTER COLUMN id_new SET DEFAULT nextval('plays_id_seq')",

@@ -1,4 +1,4 @@
-"""int_to_bigint, contract: stop mirroring and drop ``id_old`` once nobody will roll back to the int column."""
+"""int_to_bigint, contract: stop mirroring, drop ``id_old`` once nobody will roll back to the int column."""
 
 from migrations_demo.ops import ensure_backfilled, run_ddl
 
@@ -11,7 +11,8 @@ def upgrade() -> None:
         "DROP TRIGGER plays_sync_id_old ON plays",
         "-- the trigger that used it is gone; no client calls it\n-- squawk-ignore ban-drop-function\n"
         "DROP FUNCTION plays_sync_id_old()",
-        "-- contract step: no code reads id_old, it only kept rollback possible\n-- squawk-ignore ban-drop-column\n"
+        "-- contract step: no code reads id_old, it only kept rollback possible\n"
+        "-- squawk-ignore ban-drop-column\n"
         "ALTER TABLE plays DROP COLUMN id_old",
     )
 
