@@ -6,10 +6,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 # topic -> module whose `main` measures it and writes results/<topic>.json
-BENCH_TOPICS := observability replication
-bench_module = $(if $(filter migrations,$(1)),migrations_demo,$(1)).bench
+BENCH_TOPICS := observability replication datastores testing
+bench_module = $(if $(filter migrations,$(1)),migrations_demo.bench,$(if $(filter testing,$(1)),answers.pyramid,$(1).bench))
 
-.PHONY: install demo test lint format bench lock clean $(addprefix bench-,$(BENCH_TOPICS))
+# bench-<topic> must not be .PHONY: make skips pattern rules (bench-%) for phony targets, so they did nothing
+.PHONY: install demo docs test lint format bench lock clean
 
 install: $(STAMP)
 
@@ -21,7 +22,12 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $(STAMP)
 
 demo: install
+	@$(BIN)/python -m answers.docs --if-stale --best-effort
 	$(BIN)/python -m answers.stack
+
+# The answer book as a static site in site/ (mkdocs --strict; Mermaid vendored from npm into build/mermaid/).
+docs: install
+	$(BIN)/python -m answers.docs
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from answers import book, demos, figures, migrate
+from answers import quiz as quiz_module
 from answers.questions import NUMBERS, QUESTIONS, question
 from observability.results import RESULTS_DIR
 
@@ -170,6 +171,38 @@ def demo(number: Annotated[int, typer.Argument(help="Question number, 1 to 12.")
         )
     if isinstance(code, int) and code:
         raise typer.Exit(code)
+
+
+@app.command()
+def quiz(
+    ctx: typer.Context,
+    number: Annotated[
+        int | None, typer.Argument(help="Only this question's follow-ups (1 to 12); all answered ones if omitted.")
+    ] = None,
+    shuffle: Annotated[bool, typer.Option("--shuffle", help="Ask in random order.")] = False,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Shuffle repeatably with this seed (implies --shuffle).")
+    ] = None,
+    export: Annotated[
+        Path | None,
+        typer.Option("--export", help="Write the cards as an Anki-importable CSV deck instead of asking."),
+    ] = None,
+) -> None:
+    """Ask the follow-up questions; Enter reveals the model answer, q quits. Or export them for Anki."""
+    paths: Paths = ctx.obj
+    try:
+        cards = quiz_module.ordered(quiz_module.collect(paths.answers_dir, number), shuffle, seed)
+    except quiz_module.QuizError as exc:
+        fail(str(exc))
+    console = _console()
+    if export is not None:
+        try:
+            count = quiz_module.export_csv(cards, export)
+        except OSError as exc:
+            fail(f"cannot write {export}: {exc.strerror or exc}")
+        console.print(f"wrote {count} cards to {export} (Anki: File > Import; the file says how to read it)")
+        return
+    quiz_module.run(cards, lambda prompt: console.input(Text(prompt, style="dim")), console)
 
 
 @app.command("migrate")

@@ -1,5 +1,8 @@
 """``make demo``: start every registered app on loopback, say which mode they run in, print their URLs.
 
+The answer book (``answers.docs_app``) is started once ``site/`` is built; ``make demo`` runs
+``python -m answers.docs --if-stale --best-effort`` first, so it is rebuilt when an answer changed.
+
 Mode: **services** when PostgreSQL (``DATABASE_URL``, default the local test database) and Redis
 (``REDIS_URL``, default local) both answer within about a second; otherwise **embedded**: SQLite in a temp
 folder and in-memory limiter and cache (DESIGN.md, "The two commands"). Children learn the mode from
@@ -34,15 +37,22 @@ import redis
 from rich.console import Console
 from rich.table import Table
 
+from answers import docs_app
+
+
+API_LINKS = (("home", "/"), ("API docs", "/docs"), ("metrics", "/metrics"))
+
 
 @dataclass(frozen=True)
 class App:
     name: str
     factory: str  # "module:create_app", called by uvicorn --factory with no arguments
     port: int
+    links: tuple[tuple[str, str], ...] = API_LINKS  # (what, path) rows printed in the URL table
 
 
-APPS: tuple[App, ...] = (App("answers", "answers.site:create_app", 8000),)
+BOOK = App("book", "answers.docs_app:create_app", 8001, (("answer book", "/"), ("metrics", "/metrics")))
+APPS: tuple[App, ...] = (App("answers", "answers.site:create_app", 8000), BOOK)
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -216,10 +226,18 @@ def url_table(children: list[Child], mode: Mode) -> Table:
     table.add_column("what")
     table.add_column("url", no_wrap=True, overflow="ignore")
     for child in children:
-        table.add_row(child.app.name, "home", f"{child.url}/")
-        table.add_row("", "API docs", f"{child.url}/docs")
-        table.add_row("", "metrics", f"{child.url}/metrics", end_section=True)
+        for i, (what, path) in enumerate(child.app.links):
+            last = i == len(child.app.links) - 1
+            table.add_row(child.app.name if i == 0 else "", what, f"{child.url}{path}", end_section=last)
     return table
+
+
+def runnable(apps: tuple[App, ...], say: Callable[[str], None]) -> list[App]:
+    """The apps to start: the book only once ``make docs`` has built it (``make demo`` builds it first)."""
+    if BOOK not in apps or docs_app.is_built(docs_app.BookSettings().site_dir):
+        return list(apps)
+    say(f"book: not built yet ({docs_app.BookSettings().site_dir}); `make docs` builds it, `make demo` too")
+    return [app for app in apps if app != BOOK]
 
 
 def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
@@ -251,7 +269,8 @@ def run(check: bool, console: Console) -> int:
         console.print(f"mode: {mode.name}: {mode.reason}", markup=False, highlight=False, soft_wrap=True)
         env = {k: v for k, v in {**os.environ, **mode.env}.items() if v}
         try:
-            children.extend(start(app, choose_port(app, os.environ, console.print), env) for app in APPS)
+            apps = runnable(APPS, console.print)
+            children.extend(start(app, choose_port(app, os.environ, console.print), env) for app in apps)
             deadline = time.monotonic() + HEALTH_TIMEOUT_S
             problems = [p for p in (wait_healthy(child, deadline) for child in children) if p]
             if problems:

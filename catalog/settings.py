@@ -22,7 +22,7 @@ ALLOWED_ALGORITHMS = frozenset({"RS256", "EdDSA"})
 
 
 class CatalogSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CATALOG_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="CATALOG_", extra="ignore", populate_by_name=True)
 
     mode: Literal["services", "embedded"] = Field(default="services", validation_alias="BACKEND_ANSWERS_MODE")
     database_url: str = Field(default=DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")

@@ -88,15 +88,15 @@ FULL = BenchConfig(
     structure_users=5_000,
 )
 QUICK = BenchConfig(
-    workload=WorkloadSpec(plays=20_000, users=2_000, tracks=3_000),
-    timed_writes=1_000,
+    workload=WorkloadSpec(plays=10_000, users=1_000, tracks=2_000),
+    timed_writes=500,
     write_concurrency=8,
-    recent_reads=300,
+    recent_reads=200,
     analytics_repeats=4,
-    invariant=InvariantSpec(playlists=6, users=25, operations=1_500, concurrency=48),
-    kill_window_default_s=(1.0, 1.5),
-    kill_window_aof_s=(1.0, 1.5),
-    structure_users=300,
+    invariant=InvariantSpec(playlists=4, users=20, operations=800, concurrency=32),
+    kill_window_default_s=(0.5, 1.0),
+    kill_window_aof_s=(0.5, 1.0),
+    structure_users=200,
 )
 
 

@@ -4,10 +4,12 @@ Writers append unique ids with ``RPUSH`` and note each id once Redis replied OK.
 server gets ``SIGKILL``, then restarts on the same folder and we count the acknowledged ids that are gone.
 With the stock snapshot rules (``save 3600 1 300 100 60 10000``, no AOF) everything since the last
 ``BGSAVE`` is lost: up to a minute of writes under load, all of them before the first snapshot. With
-``appendonly yes`` and ``appendfsync everysec`` Redis ``write()``s the AOF before it replies, so a *process*
-crash leaves the data in the kernel's page cache; the one second of ``everysec`` is what a *machine* crash
-(power, kernel panic) can lose, which ``kill -9`` does not model
-(https://redis.io/docs/latest/operate/oss_and_stack/management/persistence/)."""
+``appendonly yes`` and ``appendfsync everysec`` Redis ``write()``s the AOF before it sends the replies, so a
+*process* crash leaves the data in the kernel's page cache and loses nothing, except when a background
+``fsync`` is still running: then Redis postpones the write (up to two seconds) but still replies. The one
+second of ``everysec`` is what a *machine* crash (power, kernel panic) can lose, which ``kill -9`` does not
+model (https://redis.io/docs/latest/operate/oss_and_stack/management/persistence/).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ import random
 from dataclasses import asdict, dataclass
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from datastores.redisserver import STOCK_SAVE, private_redis
@@ -45,7 +49,8 @@ async def measure_loss(
     kill_after = (rng or random.Random()).uniform(*window_s)
     with private_redis(*CONFIGS[config]) as server:
         acked: list[list[int]] = [[] for _ in range(writers)]
-        client = aioredis.Redis(port=server.port, max_connections=writers, socket_timeout=10)
+        # no retries: a write either got its reply from this server process or it is not acknowledged
+        client = aioredis.Redis(port=server.port, socket_timeout=10, retry=Retry(NoBackoff(), 0))
         try:
             tasks = [asyncio.create_task(_write(client, k, acked[k])) for k in range(writers)]
             await asyncio.sleep(kill_after)

@@ -33,10 +33,17 @@ from datastores.model import (
 )
 from datastores.settings import asyncpg_sqlalchemy_url, checked_schema, psycopg_sqlalchemy_url
 
+# the user's country is one fact in one place: a user who moved is updated once, and every later query
+# counts all their plays under the new country (a join at read time); Redis instead freezes it into each play
+UPSERT_USER = (
+    "INSERT INTO users (user_id, country) VALUES (:user_id, :country) ON CONFLICT (user_id)"
+    " DO UPDATE SET country = excluded.country WHERE users.country <> excluded.country"
+)
 RECORD_PLAY = text(
-    # one round trip and one implicit transaction: the user row (first play only) and the play
-    "WITH new_user AS ("
-    " INSERT INTO users (user_id, country) VALUES (:user_id, :country) ON CONFLICT (user_id) DO NOTHING)"
+    # one round trip, one transaction: the user row (written only when new or moved) and the play
+    "WITH upsert_user AS ("
+    " INSERT INTO users (user_id, country) VALUES (:user_id, :country) ON CONFLICT (user_id)"
+    " DO UPDATE SET country = excluded.country WHERE users.country <> excluded.country)"
     " INSERT INTO plays (user_id, track_id, played_at) VALUES (:user_id, :track_id, :played_at)"
 )
 RECENT_PLAYS = text(
@@ -48,7 +55,6 @@ TOP_TRACKS = text(
     " WHERE u.country = :country AND p.played_at >= :start AND p.played_at < :end"
     " GROUP BY p.track_id ORDER BY plays DESC, p.track_id LIMIT :limit"
 )
-UPSERT_USERS = "INSERT INTO users (user_id, country) VALUES (:user_id, :country) ON CONFLICT DO NOTHING"
 PLAYED_BOTH = text(
     "SELECT user_id FROM plays WHERE track_id = :x"
     " INTERSECT SELECT user_id FROM plays WHERE track_id = :y ORDER BY user_id"
@@ -120,15 +126,12 @@ class PostgresStore:
             await conn.execute(RECORD_PLAY, _row(play))
 
     async def record_plays(self, plays: Sequence[Play]) -> None:
-        """Users first (their first country wins, as in ``record_play``), then the plays through ``COPY``."""
-        first_country: dict[int, str] = {}
-        for play in plays:
-            first_country.setdefault(play.user_id, play.country)
+        """Users first (their latest country, as ``record_play`` leaves it), then plays through ``COPY``."""
+        country = {play.user_id: play.country for play in plays}
         async with self.engine.begin() as conn:
-            if first_country:
+            if country:
                 await conn.execute(
-                    text(UPSERT_USERS),
-                    [{"user_id": u, "country": c} for u, c in first_country.items()],
+                    text(UPSERT_USER), [{"user_id": u, "country": c} for u, c in sorted(country.items())]
                 )
             raw = await conn.get_raw_connection()
             driver: Any = raw.driver_connection  # asyncpg's own connection: COPY is not in SQLAlchemy

@@ -3,7 +3,7 @@
 - a user's last 50 plays: capped list ``recent:<user>``; ``LPUSH`` + ``LTRIM 0 49`` per play, ``LRANGE``.
 - top tracks per week and country: sorted set ``top:<week>:<country>``; ``ZINCRBY`` per play, ``ZRANGE REV``.
 - users who played X and Y: a set of user ids ``{listeners}:<track>``; ``SADD`` per play, ``SINTER``.
-- user metadata: hash ``user:<user>`` (``HSETNX country``).
+- user metadata: hash ``user:<user>`` (``HSET country``).
 - playlist followers: hash ``playlist:{<id>}`` (the count) + set ``playlist:{<id>}:followers``, changed by
   one Lua script, read in one ``MULTI``.
 
@@ -37,7 +37,7 @@ from datastores.model import (
     week_start,
 )
 
-BULK_CHUNK = 2000  # plays per pipeline when bulk loading
+BULK_CHUNK = 20_000  # plays per pipeline when bulk loading: the bigger, the more commands merge per key
 
 # KEYS[1] playlist hash, KEYS[2] its follower set; ARGV[1] user, ARGV[2] +1 (follow) or -1 (unfollow).
 # A script runs with no other command in between (https://redis.io/docs/latest/develop/interact/programmability/),
@@ -125,7 +125,7 @@ class RedisStore:
         pipe.ltrim(k.recent(play.user_id), 0, RECENT_LIMIT - 1)
         pipe.zincrby(k.top(week_start(play.played_at), play.country), 1, str(play.track_id))
         pipe.sadd(k.listeners(play.track_id), str(play.user_id))
-        pipe.hsetnx(k.user(play.user_id), "country", play.country)
+        pipe.hset(k.user(play.user_id), "country", play.country)
         await pipe.execute()
 
     async def record_plays(self, plays: Sequence[Play]) -> None:
@@ -137,12 +137,12 @@ class RedisStore:
         recent: dict[int, list[str]] = defaultdict(list)
         top: dict[tuple[dt.date, str], dict[int, int]] = defaultdict(lambda: defaultdict(int))
         listeners: dict[int, set[str]] = defaultdict(set)
-        countries: dict[int, str] = {}
+        country_of: dict[int, str] = {}
         for play in plays:
             recent[play.user_id].append(recent_entry(play))
             top[week_start(play.played_at), play.country][play.track_id] += 1
             listeners[play.track_id].add(str(play.user_id))
-            countries.setdefault(play.user_id, play.country)
+            country_of[play.user_id] = play.country
         k = self.keys
         pipe = self.client.pipeline(transaction=False)
         for user, entries in recent.items():
@@ -153,8 +153,8 @@ class RedisStore:
                 pipe.zincrby(k.top(week, country), n, str(track))
         for track, users in listeners.items():
             pipe.sadd(k.listeners(track), *users)
-        for user, country in countries.items():
-            pipe.hsetnx(k.user(user), "country", country)
+        for user, code in country_of.items():
+            pipe.hset(k.user(user), "country", code)
         await pipe.execute()
 
     async def recent_plays(self, user_id: int, limit: int = RECENT_LIMIT) -> list[RecentPlay]:

@@ -1,7 +1,8 @@
 """The specification as code: the workload's answers computed naively in memory from every play.
 
 Not a third store to deploy: the oracle the shared test suite checks PostgreSQL and Redis against, and the
-definition of each answer (newest first; most plays first with ties to the lower track id; ids ascending).
+definition of each answer (newest first; most plays first with ties to the lower track id; ids ascending; a
+play counts under its user's current country, as PostgreSQL's join has it).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class ReferenceStore:
 
     async def record_play(self, play: Play) -> None:
         self.plays.append(play)
-        self.country_of.setdefault(play.user_id, play.country)
+        self.country_of[play.user_id] = play.country  # the user's current country, as PostgreSQL joins it
 
     async def record_plays(self, plays: Sequence[Play]) -> None:
         for play in plays:

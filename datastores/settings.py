@@ -1,5 +1,5 @@
-"""Where the demo finds its servers: ``DATABASE_URL`` and ``REDIS_URL`` (shared with every package) and the
-schema its Alembic chain goes into (``DATASTORES_SCHEMA``)."""
+"""Where the demo finds PostgreSQL: ``DATABASE_URL`` (shared with every package) and the schema its Alembic
+chain goes into (``DATASTORES_SCHEMA``). Redis needs no setting: the benchmark starts private servers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_SCHEMA = "datastores"
 SCHEMA_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -18,7 +17,6 @@ class DatastoreSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DATASTORES_", extra="ignore")
 
     database_url: str = Field(default=DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
-    redis_url: str = Field(default=DEFAULT_REDIS_URL, validation_alias="REDIS_URL")
     schema_name: str = Field(default=DEFAULT_SCHEMA, validation_alias="DATASTORES_SCHEMA")
 
     @field_validator("database_url")

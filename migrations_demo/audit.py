@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -53,7 +54,7 @@ def expected_rows(records: Sequence[Record]) -> list[tuple[int, int | None, int 
     return rows
 
 
-def audit(conn: psycopg.Connection[tuple[object, ...]], seeded: Seeded, records: Sequence[Record]) -> Audit:
+def audit(conn: psycopg.Connection[Any], seeded: Seeded, records: Sequence[Record]) -> Audit:
     expected = expected_rows(records)
     acked = sum(1 for r in records if r.op == "insert" and r.ok)
     in_doubt = sum(1 for r in records if r.op == "insert" and not r.ok)

@@ -16,6 +16,7 @@ import re
 import sys
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -59,7 +60,7 @@ class BackfillReport:
 
 
 def run(
-    conn: psycopg.Connection[tuple[object, ...]],
+    conn: psycopg.Connection[Any],
     job: BackfillJob,
     *,
     batch_size: int,
@@ -100,17 +101,20 @@ def run(
     return BackfillReport(job.name, batches, rows, int(saved) if saved is not None else None)
 
 
-def remaining(conn: psycopg.Connection[tuple[object, ...]], job: BackfillJob) -> bool:
+def remaining(conn: psycopg.Connection[Any], job: BackfillJob) -> bool:
     query = sql.SQL("SELECT EXISTS (SELECT 1 FROM {t} WHERE {p})").format(
         t=sql.Identifier(job.table), p=sql.SQL(job.pending)
     )
     return bool(_scalar(conn, query))
 
 
-def finish(
-    conn: psycopg.Connection[tuple[object, ...]], job: BackfillJob, *, batch_size: int
-) -> BackfillReport:
-    """Run until no row is pending; a stale cursor (from a run killed before a downgrade) is discarded."""
+def finish(conn: psycopg.Connection[Any], job: BackfillJob, *, batch_size: int) -> BackfillReport:
+    """Run until no row is pending; a stale cursor (from a run killed before a downgrade) is discarded.
+
+    Normally the backfill command has already done the work, and one cheap check is all this costs.
+    """
+    if not remaining(conn, job):
+        return BackfillReport(job.name, 0, 0, None)
     report = run(conn, job, batch_size=batch_size)
     if remaining(conn, job):
         conn.execute("DELETE FROM backfill_progress WHERE job = %s", (job.name,))
@@ -120,9 +124,7 @@ def finish(
     return report
 
 
-def _next_boundary(
-    conn: psycopg.Connection[tuple[object, ...]], job: BackfillJob, after: int, size: int, upper: int
-) -> int:
+def _next_boundary(conn: psycopg.Connection[Any], job: BackfillJob, after: int, size: int, upper: int) -> int:
     # keyset: the key of the size-th row after the cursor, found through the primary key index
     query = sql.SQL("SELECT {k} FROM {t} WHERE {k} > %s ORDER BY {k} OFFSET %s LIMIT 1").format(
         k=sql.Identifier(job.key), t=sql.Identifier(job.table)
@@ -131,9 +133,7 @@ def _next_boundary(
     return upper if found is None else min(int(found), upper)
 
 
-def _update_batch(
-    conn: psycopg.Connection[tuple[object, ...]], job: BackfillJob, after: int, upto: int
-) -> int:
+def _update_batch(conn: psycopg.Connection[Any], job: BackfillJob, after: int, upto: int) -> int:
     query = sql.SQL("UPDATE {t} SET {a} WHERE {k} > %s AND {k} <= %s AND ({p})").format(
         t=sql.Identifier(job.table),
         a=sql.SQL(job.assignment),
@@ -143,7 +143,7 @@ def _update_batch(
     return conn.execute(query, (after, upto)).rowcount
 
 
-def _scalar(conn: psycopg.Connection[tuple[object, ...]], query: sql.Composable, *params: object) -> object:
+def _scalar(conn: psycopg.Connection[Any], query: sql.Composed | sql.SQL, *params: object) -> Any:
     row = conn.execute(query, params or None).fetchone()
     return row[0] if row else None
 

@@ -3,7 +3,8 @@
 A safe migration is more than one revision: the expand revision, then the backfill command, then (for a
 rename) two rolling deploys of new app versions, then the contract revision. The harness runs these steps in
 order while the load runs; ``Deploy`` switches which app versions the load simulates and waits one deploy's
-length."""
+length.
+"""
 
 from __future__ import annotations
 
@@ -101,3 +102,16 @@ MIGRATIONS: dict[str, Migration] = {
         ),
     )
 }
+
+
+def step_name(step: Step) -> str:
+    """A short label for reports: ``upgrade 0004``, ``backfill plays_public_id``, ``deploy v1+v2``."""
+    match step:
+        case Upgrade(revision):
+            return f"upgrade {revision}"
+        case Backfill(job):
+            return f"backfill {job}"
+        case Deploy(versions):
+            return "deploy " + "+".join(versions)
+        case Sql():
+            return "naive SQL"

@@ -9,25 +9,31 @@ Everything below the harness (Alembic, the backfill, the naive SQL) is the same 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import multiprocessing
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 import psycopg
 from psycopg import sql
 
-from migrations_demo import backfill, chain
+from migrations_demo import worker
 from migrations_demo.adversary import hold_lock
 from migrations_demo.audit import Audit, audit
-from migrations_demo.catalog import MIGRATIONS, Backfill, Deploy, Sql, Step, Upgrade
+from migrations_demo.catalog import MIGRATIONS, Backfill, Deploy, Sql, Step, Upgrade, step_name
 from migrations_demo.load import LoadGenerator, Record, create_pool
 from migrations_demo.locks import LockEvent, LockPolicy
 from migrations_demo.sampler import LockSample, LockSampler
-from migrations_demo.seed import Seeded, seed
+from migrations_demo.seed import Seeded
 from migrations_demo.settings import DEFAULT_DATABASE_URL, libpq_url
 from migrations_demo.stats import WindowStats, window_stats
 from migrations_demo.workload import RequestMix
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -103,15 +109,27 @@ async def run_once(config: RunConfig) -> RunResult:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
     try:
-        return await _Run(config, schema, dsn).execute()
+        return await _Run(config, schema, dsn, _workers()).execute()
     finally:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
+_WORKERS: list[ProcessPoolExecutor] = []
+
+
+def _workers() -> ProcessPoolExecutor:
+    """One spawned worker process, started on first use and kept for later runs (it imports Alembic once)."""
+    if not _WORKERS:
+        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        atexit.register(pool.shutdown, cancel_futures=True)
+        _WORKERS.append(pool)
+    return _WORKERS[0]
+
+
 class _Run:
-    def __init__(self, config: RunConfig, schema: str, dsn: str) -> None:
-        self.config, self.schema, self.dsn = config, schema, dsn
+    def __init__(self, config: RunConfig, schema: str, dsn: str, workers: ProcessPoolExecutor) -> None:
+        self.config, self.schema, self.dsn, self.workers = config, schema, dsn, workers
         self.migration = MIGRATIONS[config.migration]
         self.events: list[LockEvent] = []
         self.step_times: list[tuple[str, float, float]] = []
@@ -120,25 +138,33 @@ class _Run:
 
     async def execute(self) -> RunResult:
         cfg = self.config
-        seeded = await asyncio.to_thread(self._prepare)
         loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self.workers, worker.warm_up)
+        seeded = await self._in_worker(
+            worker.prepare,
+            cfg.database_url,
+            self.schema,
+            self.migration.before,
+            cfg.rows,
+            cfg.policy,
+        )
         pool = await create_pool(
             self.dsn, self.schema, f"{self.schema}:load", size=cfg.pool_size, timeout_s=cfg.timeout_s
         )
         watcher = await asyncpg.connect(
             self.dsn, server_settings={"application_name": f"{self.schema}-sampler"}
         )
+        origin = self.origin = loop.time()
+        self.load = LoadGenerator(
+            pool,
+            RequestMix(seeded.sizes, cfg.seed),
+            rate=cfg.rate,
+            origin=origin,
+            versions=(self.migration.app,),
+            timeout_s=cfg.timeout_s,
+        )
+        sampler = LockSampler(watcher, self.schema, origin=origin)
         try:
-            origin = self.origin = loop.time()
-            self.load = LoadGenerator(
-                pool,
-                RequestMix(seeded.sizes, cfg.seed),
-                rate=cfg.rate,
-                origin=origin,
-                versions=(self.migration.app,),
-                timeout_s=cfg.timeout_s,
-            )
-            sampler = LockSampler(watcher, self.schema, origin=origin)
             tasks = [asyncio.create_task(self.load.run()), asyncio.create_task(sampler.run())]
             await asyncio.sleep(cfg.baseline_s)
             adversary = await self._start_adversary() if cfg.adversary_s > 0 else None
@@ -152,6 +178,8 @@ class _Run:
             if adversary is not None:
                 await adversary
         finally:
+            self.load.stop()  # already stopped unless something above failed
+            sampler.stop()
             await watcher.close()
             await pool.close()
         records = self.load.records
@@ -168,11 +196,6 @@ class _Run:
             migration_error=error,
             steps=self.step_times,
         )
-
-    def _prepare(self) -> Seeded:
-        chain.upgrade(self.config.database_url, self.schema, self.migration.before, policy=self.config.policy)
-        with self._connect() as conn:
-            return seed(conn, self.config.rows)
 
     async def _start_adversary(self) -> asyncio.Task[None]:
         conn = await asyncpg.connect(
@@ -193,58 +216,42 @@ class _Run:
 
     async def _migrate(self) -> str | None:
         """Run the steps in order; a failure (lock retries exhausted, say) is the outcome, not a crash."""
-        try:
-            loop = asyncio.get_running_loop()
-            for step in self.migration.steps(self.config.mode):
-                started = loop.time() - self.origin
-                await self._step(step)
-                self.step_times.append((repr(step), started, loop.time() - self.origin))
-        except Exception as exc:
-            return f"{type(exc).__name__}: {exc}"
+        loop = asyncio.get_running_loop()
+        for step in self.migration.steps(self.config.mode):
+            started = loop.time() - self.origin
+            try:
+                error = await self._step(step)
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+            self.step_times.append((step_name(step), started, loop.time() - self.origin))
+            if error is not None:
+                return error
         return None
 
-    async def _step(self, step: Step) -> None:
+    async def _step(self, step: Step) -> str | None:
         cfg = self.config
         match step:
             case Upgrade(revision):
-                await asyncio.to_thread(
-                    chain.upgrade,
-                    cfg.database_url,
-                    self.schema,
-                    revision,
-                    policy=cfg.policy,
-                    events=self.events,
-                    application_name=f"{self.schema}:migration",
+                events, error = await self._in_worker(
+                    worker.upgrade, cfg.database_url, self.schema, revision, cfg.policy
                 )
+                self.events.extend(events)
+                return error
             case Backfill(job):
-                await asyncio.to_thread(self._backfill, job)
+                await self._in_worker(
+                    worker.run_backfill, self.dsn, self.schema, job, cfg.batch_size, cfg.backfill_pause_s
+                )
             case Deploy(versions):
                 assert self.load is not None
                 self.load.versions = versions
                 await asyncio.sleep(cfg.deploy_lag_s)
             case Sql(statements):
-                await asyncio.to_thread(self._naive, statements)
+                await self._in_worker(worker.run_naive, self.dsn, self.schema, statements)
+        return None
 
-    def _backfill(self, job: str) -> None:
-        with self._connect("backfill") as conn:
-            backfill.run(
-                conn,
-                backfill.JOBS[job],
-                batch_size=self.config.batch_size,
-                pause_s=self.config.backfill_pause_s,
-            )
-
-    def _naive(self, statements: tuple[str, ...]) -> None:
-        # the naive way: one transaction, no lock_timeout, no statement_timeout
-        with self._connect("migration") as conn, conn.transaction():
-            for statement in statements:
-                conn.execute(statement)  # type: ignore[arg-type]
+    async def _in_worker(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.workers, fn, *args)
 
     def _audit(self, seeded: Seeded, records: list[Record]) -> Audit:
-        with self._connect() as conn:
+        with worker.connect(self.dsn, self.schema, "audit") as conn:
             return audit(conn, seeded, records)
-
-    def _connect(self, role: str = "setup") -> psycopg.Connection[tuple[object, ...]]:
-        conn = psycopg.connect(self.dsn, autocommit=True, application_name=f"{self.schema}:{role}")
-        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
-        return conn

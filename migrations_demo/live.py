@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -36,7 +38,7 @@ SHOWN = (
 )
 
 
-def _positive(kind: type[int | float], *, allow_zero: bool = False) -> object:
+def _positive(kind: type[int | float], *, allow_zero: bool = False) -> Callable[[str], int | float]:
     def parse(text: str) -> int | float:
         try:
             value = kind(text)
@@ -72,6 +74,7 @@ def parser() -> argparse.ArgumentParser:
         help="hold a conflicting lock this many seconds as the migration starts (0: none)",
     )
     p.add_argument("--lock-timeout-ms", type=_positive(int), default=None, help="override the lock policy")
+    p.add_argument("--records", type=Path, default=None, help="write every request of run N to DIR/run-N.csv")
     return p
 
 
@@ -96,22 +99,26 @@ def config_from(args: argparse.Namespace, settings: MigrationSettings | None = N
 
 
 def report(results: Sequence[RunResult], console: Console) -> dict[str, object]:
-    table = Table(
-        title=f"{results[0].config.migration} ({results[0].config.mode}) during the migration window"
-    )
-    table.add_column("run")
-    for key in SHOWN:
-        table.add_column(key, justify="right")
+    first = results[0].config
+    table = Table(title=f"{first.migration} ({first.mode}): {first.rows} rows, {first.rate:g} req/s")
+    table.add_column("during the migration window")
     summaries = [r.summary() for r in results]
-    for i, summary in enumerate(summaries, 1):
-        table.add_row(str(i), *(str(summary[k]) for k in SHOWN))
     median = median_run(summaries)
+    columns = [*summaries, median] if len(results) > 1 else summaries
+    for i in range(len(summaries)):
+        table.add_column(f"run {i + 1}", justify="right")
     if len(results) > 1:
-        table.add_row("median", *(str(median[k]) for k in SHOWN), style="bold")
+        table.add_column("median", justify="right", style="bold")
+    for key in SHOWN:
+        table.add_row(key, *(str(c[key]) for c in columns))
     console.print(table)
     for i, r in enumerate(results, 1):
-        holder = r.longest_wait.holder if r.longest_wait else "nobody waited"
-        console.print(f"run {i}: longest lock wait behind [bold]{holder}[/bold]")
+        if r.longest_wait is None:
+            console.print(f"run {i}: no session of this run waited for a lock")
+        else:
+            console.print(f"run {i}: longest lock wait behind [bold]{r.longest_wait.holder}[/bold]")
+        steps = ", ".join(f"{name} {end - start:.2f} s" for name, start, end in r.steps)
+        console.print(f"run {i}: steps: {steps}")
         if r.lock_events:
             console.print(f"run {i}: {len(r.lock_events)} lock timeouts, each retried after a jittered pause")
         if r.migration_error:
@@ -119,6 +126,27 @@ def report(results: Sequence[RunResult], console: Console) -> dict[str, object]:
         if not r.audit.ok:
             console.print(f"run {i}: [red]audit failed[/red]: {r.audit}")
     return median
+
+
+def save_records(result: RunResult, path: Path) -> None:
+    """Every request of one run, for a closer look: start (s, relative to the run), latency, outcome."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    start, end = result.window
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(["start_s", "latency_ms", "op", "version", "ok", "error", "in_window"])
+        for r in result.records:
+            out.writerow(
+                [
+                    f"{r.start_s:.4f}",
+                    f"{r.latency_ms:.2f}",
+                    r.op,
+                    r.version,
+                    r.ok,
+                    r.error or "",
+                    start <= r.start_s < end,
+                ]
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -131,6 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"run {repeat + 1}/{args.repeats}: {config.rows} rows, {config.baseline_s:g} s baseline ..."
         )
         results.append(asyncio.run(run_once(config)))
+        if args.records is not None:
+            save_records(results[-1], args.records / f"run-{repeat + 1}.csv")
     report(results, console)
     return 0 if all(r.audit.ok and r.migration_error is None for r in results) else 1
 

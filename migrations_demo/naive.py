@@ -2,8 +2,10 @@
 
 They live apart from the Alembic chain (never applied by ``alembic upgrade``) and are used only by the live
 comparison and the lint test. Each runs as one transaction with no ``lock_timeout`` and no
-``statement_timeout``, as a hand-written migration would. ``rules`` are the squawk rules that must flag it:
-the lint test proves the linter catches every one of them, and the harness measures what it costs the clients."""
+``statement_timeout``, as a hand-written migration would. ``rules`` are the squawk rules that must flag
+it: the lint test proves the linter catches every one of them, and the harness measures what it costs the
+clients.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +18,10 @@ class NaiveMigration:
     why: str  # what goes wrong on a live table
     rules: frozenset[str]  # squawk rules that flag it
 
+
+ADD_FOREIGN_KEY = (
+    "ALTER TABLE plays ADD CONSTRAINT plays_track_id_fkey FOREIGN KEY (track_id) REFERENCES tracks (id)"
+)
 
 NAIVE: dict[str, NaiveMigration] = {
     "add_column": NaiveMigration(
@@ -34,11 +40,7 @@ NAIVE: dict[str, NaiveMigration] = {
         frozenset({"require-concurrent-index-creation"}),
     ),
     "add_foreign_key": NaiveMigration(
-        (
-            (
-                "ALTER TABLE plays ADD CONSTRAINT plays_track_id_fkey FOREIGN KEY (track_id) REFERENCES tracks (id)"
-            ),
-        ),
+        (ADD_FOREIGN_KEY,),
         "validates every play while holding SHARE ROW EXCLUSIVE on plays and tracks: writes to both wait",
         frozenset({"adding-foreign-key-constraint", "constraint-missing-not-valid"}),
     ),

@@ -8,6 +8,7 @@ columns exist (``ms_played`` or ``played_ms``, ``public_id``) and fills them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 
@@ -56,7 +57,7 @@ class Seeded:
     checksum: str
 
 
-def columns(conn: psycopg.Connection[tuple[object, ...]], table: str = "plays") -> set[str]:
+def columns(conn: psycopg.Connection[Any], table: str = "plays") -> set[str]:
     rows = conn.execute(
         "SELECT column_name FROM information_schema.columns"
         " WHERE table_schema = current_schema() AND table_name = %s",
@@ -65,12 +66,12 @@ def columns(conn: psycopg.Connection[tuple[object, ...]], table: str = "plays") 
     return {str(r[0]) for r in rows}
 
 
-def ms_column(conn: psycopg.Connection[tuple[object, ...]]) -> str:
+def ms_column(conn: psycopg.Connection[Any]) -> str:
     """``played_ms`` once the rename has expanded, else ``ms_played``."""
     return "played_ms" if "played_ms" in columns(conn) else "ms_played"
 
 
-def seed(conn: psycopg.Connection[tuple[object, ...]], rows: int) -> Seeded:
+def seed(conn: psycopg.Connection[Any], rows: int) -> Seeded:
     """Fill an empty schema (at any revision of the chain) with ``rows`` plays; return their checksum."""
     if rows < 1:
         raise ValueError("rows must be >= 1")
@@ -90,14 +91,14 @@ def seed(conn: psycopg.Connection[tuple[object, ...]], rows: int) -> Seeded:
     )
     with conn.transaction():
         for statement in (*SEED_SQL, plays):
-            conn.execute(statement, params)  # type: ignore[arg-type]
+            conn.execute(statement, params)
         conn.execute("SELECT setval('plays_id_seq', %(rows)s)", params)
     for table in ("tracks", "playlists", "playlist_tracks", "plays"):
         conn.execute(f"VACUUM (ANALYZE) {table}")  # no autovacuum storm in the middle of the measurement
     return Seeded(sizes, checksum(conn, rows))
 
 
-def checksum(conn: psycopg.Connection[tuple[object, ...]], rows: int) -> str:
+def checksum(conn: psycopg.Connection[Any], rows: int) -> str:
     row = conn.execute(CHECKSUM_SQL, {"rows": rows}).fetchone()
     if row is None:
         raise RuntimeError("checksum query returned nothing")

@@ -32,7 +32,9 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self._routes: RouteTemplates | None = None
-        self._log = get_logger("observability.access")
+        # The middleware is built on the first request, after instrument() configured logging: binding now
+        # resolves structlog's lazy proxy once instead of on every call.
+        self._log = get_logger("observability.access").bind()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -1,12 +1,13 @@
 """``python -m ratelimit.bench``: what a decision costs, ours against ``limits`` and against the ceiling.
 
-On a private ``redis-server`` pinned to one core (the load generator, this process, pinned to another), for
-each algorithm: decisions per second and the latency a decision adds (p50/p99) at a fixed client concurrency,
-and the Redis round trips and commands per decision, counted on the wire (``ratelimit.wirecount``) and
-cross-checked against the server's ``INFO commandstats``. The anchor is the ``limits`` library
-(``limits.aio.strategies`` on its async Redis storage) on the same server in the same run; the ceiling is
-``redis-benchmark`` calling a trivial ``EVALSHA`` at the same concurrency. Writes ``results/ratelimit.json``
-(``--quick``: a small run, into a temp dir).
+On a private ``redis-server`` pinned to one core with ``taskset`` (this process, the load generator, pins
+itself to another with ``sched_setaffinity``, the call ``taskset`` makes), for each algorithm: decisions per
+second and the latency a decision adds (p50/p99) at a fixed client concurrency, and the Redis round trips and
+commands per decision, counted on the wire (``ratelimit.wirecount``) and cross-checked against the server's
+``INFO commandstats``. The anchor is the ``limits`` library (``limits.aio.strategies`` on its async Redis
+storage) on the same server in the same run; the ceiling is ``redis-benchmark`` calling a trivial ``EVALSHA``
+at the same concurrency, pinned like the generator. The naive limiter of Q11 and its race are measured
+alongside. Writes ``results/ratelimit.json`` (``--quick``: a small run, into a temp dir).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import asyncio
 import os
 import statistics
 import tempfile
-from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -32,8 +32,11 @@ from limits.aio.strategies import (
 )
 
 from observability.results import write_results
+from ratelimit.bench_race import naive_opener, race
 from ratelimit.benchkit import (
     Load,
+    Opened,
+    Opener,
     ServerCounters,
     cores,
     drive,
@@ -51,11 +54,9 @@ ANCHORS: dict[Algorithm, type[RateLimiter]] = {
     "sliding_window_log": MovingWindowRateLimiter,
     "sliding_window_counter": SlidingWindowCounterRateLimiter,
 }
-ANCHOR_CLIENT: Literal["coredis", "redispy"] = (
-    "coredis"  # limits' default async Redis client; the wire counts use its redis-py one
-)
-Hit = Callable[[str], Awaitable[object]]
-Opened = tuple[Hit, Callable[[], Awaitable[None]]]  # (one decision for a key, close)
+AnchorClient = Literal["coredis", "redispy"]
+# limits runs on either client (coredis is its default); we measure both and hold ourselves to the faster one
+ANCHOR_CLIENTS: tuple[AnchorClient, ...] = ("coredis", "redispy")
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class Settings:
     count_warmup_s: float = 0.5  # before it: open every connection, load the scripts (not part of a decision)
     keys: int = 1000
     ceiling_requests: int = 500_000
+    race_trials: int = 100  # fresh keys hit by `concurrency` simultaneous first requests, naive and Lua
 
     @classmethod
     def quick(cls) -> Settings:
@@ -79,6 +81,7 @@ class Settings:
             count_warmup_s=0.15,
             keys=200,
             ceiling_requests=5000,
+            race_trials=5,
         )
 
 
@@ -89,25 +92,23 @@ async def open_ours(port: int, algorithm: Algorithm, counts: WireCounts | None) 
     return limiter.hit, client.aclose
 
 
-async def open_anchor(port: int, algorithm: Algorithm, counts: WireCounts | None) -> Opened:
-    options: dict[str, Any] = {"connection_class": counting_connection(counts)} if counts else {}
-    implementation: Literal["coredis", "redispy"] = (
-        "redispy" if counts else ANCHOR_CLIENT
-    )  # only redis-py's connections can be counted
-    storage = RedisStorage(f"async+redis://127.0.0.1:{port}/0", implementation=implementation, **options)
-    strategy, item = ANCHORS[algorithm](storage), RateLimitItemPerMinute(LIMIT.limit)
+def anchor_opener(client: AnchorClient) -> Opener:
+    async def open_anchor(port: int, algorithm: Algorithm, counts: WireCounts | None) -> Opened:
+        options: dict[str, Any] = {"connection_class": counting_connection(counts)} if counts else {}
+        implementation = "redispy" if counts else client  # only redis-py's connections can be counted
+        storage = RedisStorage(f"async+redis://127.0.0.1:{port}/0", implementation=implementation, **options)
+        strategy, item = ANCHORS[algorithm](storage), RateLimitItemPerMinute(LIMIT.limit)
 
-    async def hit(key: str) -> bool:
-        return await strategy.hit(item, "limits", algorithm, key)
+        async def hit(key: str) -> bool:
+            return await strategy.hit(item, "limits", algorithm, key)
 
-    async def close() -> None:
-        client = storage.bridge.storage  # type: ignore[attr-defined]
-        await (client.aclose() if hasattr(client, "aclose") else asyncio.sleep(0))
+        async def close() -> None:
+            connection = storage.bridge.storage  # type: ignore[attr-defined]
+            await (connection.aclose() if hasattr(connection, "aclose") else asyncio.sleep(0))
 
-    return hit, close
+        return hit, close
 
-
-Opener = Callable[[int, Algorithm, WireCounts | None], Awaitable[Opened]]
+    return open_anchor
 
 
 async def timed(opener: Opener, port: int, algorithm: Algorithm, settings: Settings, tag: str) -> Load:
@@ -128,7 +129,11 @@ async def counted(
     hit, close = await opener(port, algorithm, counts)
     server = redis.Redis(port=port)
     try:
+        # first open every connection the client will use and load the scripts: a connection's handshake and a
+        # first NOSCRIPT happen once per connection, not once per decision
         warm_keys = [f"{tag}:warm:{n}" for n in range(settings.keys)]
+        for wave in range(3):
+            await asyncio.gather(*(hit(f"{tag}:wave{wave}:{n}") for n in range(settings.concurrency)))
         await drive(hit, warm_keys, settings.concurrency, settings.count_warmup_s)
         counts.reset()
         before = ServerCounters.read(server)
@@ -157,26 +162,54 @@ def figures(loads: list[Load], counts: dict[str, float]) -> dict[str, float]:
     }
 
 
+def subjects_for(algorithm: Algorithm) -> list[tuple[str, Opener]]:
+    """What runs for ``algorithm``: ours, ``limits`` on either client, and (fixed window) the naive one."""
+    subjects: list[tuple[str, Opener]] = [("ours", open_ours)]
+    if algorithm in ANCHORS:
+        subjects += [(f"limits/{client}", anchor_opener(client)) for client in ANCHOR_CLIENTS]
+    if algorithm == "fixed_window":  # Q11: what the version with the race costs, for comparison
+        subjects.append(("naive", naive_opener(LIMIT)))
+    return subjects
+
+
 async def measure(port: int, settings: Settings) -> dict[str, Any]:
-    ours: dict[str, dict[str, float]] = {}
-    anchor: dict[str, dict[str, float]] = {}
-    server_counts: dict[str, dict[str, dict[str, float]]] = {"ours": {}, "anchor_limits": {}}
+    table: dict[str, dict[str, dict[str, float]]] = {}  # subject -> algorithm -> figures
+    server_counts: dict[str, dict[str, dict[str, float]]] = {}
     for algorithm in ALGORITHMS:
-        subjects: list[tuple[str, Opener, dict[str, dict[str, float]]]] = [("ours", open_ours, ours)]
-        if algorithm in ANCHORS:
-            subjects.append(("anchor_limits", open_anchor, anchor))
-        loads: dict[str, list[Load]] = {name: [] for name, _, _ in subjects}
-        for round_ in range(settings.rounds):  # interleaved, so both see the same machine
-            for name, opener, _ in subjects:
-                loads[name].append(
-                    await timed(opener, port, algorithm, settings, f"{name}:{algorithm}:r{round_}")
-                )
-        for name, opener, table in subjects:
-            counts = await counted(opener, port, algorithm, settings, f"{name}:{algorithm}:counted")
-            table[algorithm] = figures(loads[name], counts)
-            server_counts[name][algorithm] = {k: round(v, 4) for k, v in counts.items()}
-            print(f"{algorithm:24} {name:14} {table[algorithm]}")
-    return {"algorithms": ours, "anchor_limits": anchor, "server_counts": server_counts}
+        subjects = subjects_for(algorithm)
+        loads: dict[str, list[Load]] = {name: [] for name, _ in subjects}
+        for round_ in range(settings.rounds):  # interleaved, so all see the same machine
+            for name, opener in subjects:
+                tag = f"{name}:{algorithm}:r{round_}"
+                loads[name].append(await timed(opener, port, algorithm, settings, tag))
+        for name, opener in subjects:
+            counted_as = (
+                "limits" if name.startswith("limits/") else name
+            )  # the same commands on either client
+            if algorithm not in server_counts.get(counted_as, {}):
+                counts = await counted(opener, port, algorithm, settings, f"{name}:{algorithm}:counted")
+                server_counts.setdefault(counted_as, {})[algorithm] = {
+                    k: round(v, 4) for k, v in counts.items()
+                }
+            counts = server_counts[counted_as][algorithm]
+            table.setdefault(name, {})[algorithm] = figures(loads[name], counts)
+            print(f"{algorithm:24} {name:16} {table[name][algorithm]}")
+    by_client = {client: table[f"limits/{client}"] for client in ANCHOR_CLIENTS}
+    anchor, anchor_client = {}, {}
+    for algorithm in ANCHORS:
+        anchor_client[algorithm] = max(
+            ANCHOR_CLIENTS, key=lambda c: by_client[c][algorithm]["decisions_per_s"]
+        )
+        anchor[algorithm] = by_client[anchor_client[algorithm]][algorithm]
+    return {
+        "algorithms": table["ours"],
+        "anchor_limits": anchor,
+        "anchor_limits_by_client": by_client,
+        "anchor_client": anchor_client,
+        "naive_fixed_window": table["naive"]["fixed_window"],
+        "race": await race(port, settings.concurrency, settings.race_trials),
+        "server_counts": server_counts,
+    }
 
 
 def summarise(measured: dict[str, Any], ceiling: float, settings: Settings) -> dict[str, Any]:
@@ -203,7 +236,7 @@ def summarise(measured: dict[str, Any], ceiling: float, settings: Settings) -> d
         "ceiling_evalsha_per_s": round(ceiling, 1),
         "ratios": ratios,
         "targets": targets,
-        "setup": {**asdict(settings), "limit_per_key": asdict(LIMIT), "anchor_client": ANCHOR_CLIENT},
+        "setup": {**asdict(settings), "limit_per_key": asdict(LIMIT)},
     }
 
 

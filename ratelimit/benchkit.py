@@ -16,9 +16,17 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import redis
 
+if TYPE_CHECKING:
+    from ratelimit.decision import Algorithm
+    from ratelimit.wirecount import WireCounts
+
+Hit = Callable[[str], Awaitable[object]]  # one decision for a key
+Opened = tuple[Hit, Callable[[], Awaitable[None]]]  # (hit, close)
+Opener = Callable[[int, "Algorithm", "WireCounts | None"], Awaitable[Opened]]  # (port, algorithm, counts)
 MONITORING_COMMANDS = {
     "info",
     "config|resetstat",

@@ -46,7 +46,7 @@ class CircuitBreaker:
         self.failure_threshold = failure_threshold
         self.reset_timeout_s = reset_timeout_s
         self._clock = clock
-        self._on_change = on_change
+        self.on_change = on_change  # called with (old, new) on every transition
         self._state = BreakerState.CLOSED
         self._failures = 0  # consecutive, while closed
         self._opened_at = 0.0
@@ -101,5 +101,5 @@ class CircuitBreaker:
 
     def _transition(self, new: BreakerState) -> None:
         old, self._state = self._state, new
-        if old is not new and self._on_change is not None:
-            self._on_change(old, new)
+        if old is not new and self.on_change is not None:
+            self.on_change(old, new)

@@ -4,13 +4,15 @@ When a hot key expires, every request that misses recomputes it at once (a *cach
 database sees hundreds of identical queries exactly when it can least afford them. Two defences, one per
 scale:
 
-- **In-process single-flight**: within one process, the first request to miss starts the computation and every
-other request for that key awaits the same task (Go's ``singleflight``). 500 concurrent misses, 1 computation.
+- **In-process single-flight**: within one process, the first request to miss starts the computation and
+  every other request for that key awaits the same task (Go's ``singleflight``): 500 concurrent misses, one
+  computation. A miss whose read raced with a computation that finished meanwhile reuses its result.
 - **XFetch across processes** (Vattani, Chierichetti, Lowenstein, "Optimal Probabilistic Cache Stampede
-Prevention", PVLDB 8(8), 2015): store with the value how long it took to compute (``delta``); on every read,
-recompute *early* when ``now - delta * beta * ln(rand()) >= expiry``. The closer the expiry and the more
-expensive the value, the likelier one reader refreshes it before it expires, so in the common case no process
-ever sees the miss. The paper proves this exponential form optimal; ``beta > 1`` favours earlier refreshes.
+  Prevention", PVLDB 8(8), 2015): store with the value how long it took to compute (``delta``); on every
+  read, recompute *early* when ``now - delta * beta * ln(rand()) >= expiry``. The closer the expiry and the
+  more expensive the value, the likelier one reader refreshes it before it expires, so in the common case no
+  process ever sees the miss. The paper proves this exponential form optimal; ``beta > 1`` favours earlier
+  refreshes.
 
 We take ``expiry - now`` from Redis ``PTTL`` (fetched in the same round trip as the value), so app-server
 clocks never enter the formula. TTLs get a little downward jitter so keys written together do not all expire

@@ -9,6 +9,7 @@ the project.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 
@@ -17,6 +18,10 @@ from starlette.responses import Response
 from starlette.types import Scope
 
 REQUEST_ID_HEADER = "x-request-id"
+# where observability's RequestContextMiddleware stores the id (observability.request_id.SCOPE_KEY); a string
+# rather than an import, so the limiter does not pull in the tracing stack; a test keeps the two equal
+OBSERVABILITY_SCOPE_KEY = "observability.request_id"
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 
 class RateLimitBackendError(Exception):
@@ -26,17 +31,22 @@ class RateLimitBackendError(Exception):
 def request_id_of(scope: Scope) -> tuple[str, bool]:
     """The request id for error bodies, and whether we had to make it up.
 
-    The observability middleware puts it in ``scope["state"]["request_id"]`` (and echoes it as
-    ``X-Request-ID``); when this library runs outside that middleware we fall back to the incoming header, and
-    only then invent one.
+    The observability middleware keeps it in the scope (``OBSERVABILITY_SCOPE_KEY``) and echoes it as
+    ``X-Request-ID``; an app may also put one in ``request.state.request_id``. Outside both we take a
+    well-formed incoming header (the same rule observability applies: an opaque token, never something that
+    could forge a log line), and only then invent one.
     """
-    state = scope.get("state") or {}
-    known = state.get("request_id") if isinstance(state, Mapping) else None
+    known = scope.get(OBSERVABILITY_SCOPE_KEY)
+    if not isinstance(known, str):
+        state = scope.get("state")
+        known = state.get("request_id") if isinstance(state, Mapping) else None
     if isinstance(known, str) and known:
         return known, False
     for name, value in scope.get("headers", ()):
-        if name == REQUEST_ID_HEADER.encode() and value:
-            return value.decode("latin-1"), False
+        if name == REQUEST_ID_HEADER.encode():
+            candidate = value.decode("latin-1")
+            if _VALID_REQUEST_ID.fullmatch(candidate):
+                return candidate, False
     return uuid.uuid4().hex, True
 
 

@@ -1,8 +1,8 @@
 """The IETF RateLimit header fields and ``Retry-After``, as the current draft spells them.
 
-draft-ietf-httpapi-ratelimit-headers (revisions 08 to 11, 2024-2026) replaced the old ``RateLimit-Limit`` /
-``-Remaining`` / ``-Reset`` trio with two Structured Fields (RFC 8941/9651) Lists whose members are a String
-naming the policy, with parameters:
+draft-ietf-httpapi-ratelimit-headers (checked against draft 11, May 2026) replaced the early drafts'
+``RateLimit-Limit`` / ``-Remaining`` / ``-Reset`` trio with two Structured Fields (RFC 8941/9651) Lists whose
+members name a policy and carry its figures as parameters:
 
     RateLimit-Policy: "default";q=100;w=60      q = quota (required), w = window in seconds, qu = quota unit
     RateLimit: "default";r=0;t=30               r = remaining quota units (required), t = seconds until reset

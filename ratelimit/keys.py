@@ -29,9 +29,16 @@ def check_prefix(prefix: str) -> str:
     return prefix
 
 
-def redis_keys(prefix: str, algorithm: Algorithm, identity: str) -> tuple[str, ...]:
-    """The keys ``algorithm`` keeps for ``identity``; all in one hash slot."""
+def tagged(prefix: str, identity: str) -> str:
+    """``<prefix>{<identity>}``: the part every key of ``identity`` starts with, hash tag included."""
     if not identity:
         raise ValueError("a rate-limit key must name someone (got an empty identity)")
-    base = f"{prefix}{{{identity.translate(_ESCAPES)}}}"
+    if "{" in identity or "}" in identity or "%" in identity:  # rare: skip translate() on the hot path
+        identity = identity.translate(_ESCAPES)
+    return f"{prefix}{{{identity}}}"
+
+
+def redis_keys(prefix: str, algorithm: Algorithm, identity: str) -> tuple[str, ...]:
+    """The keys ``algorithm`` keeps for ``identity``; all in one hash slot."""
+    base = tagged(prefix, identity)
     return tuple(base + suffix for suffix in SUFFIXES[algorithm])

@@ -97,7 +97,11 @@ class Enforcer:
     """Judges requests against rules. One per backend: its breaker tracks that backend's health."""
 
     def __init__(self, breaker: CircuitBreaker | None = None) -> None:
-        self.breaker = breaker or CircuitBreaker(on_change=_log_breaker_change)
+        self.breaker = breaker or CircuitBreaker()
+        if (
+            self.breaker.on_change is None
+        ):  # every transition is logged and exported, whoever built the breaker
+            self.breaker.on_change = _log_breaker_change
 
     async def check(self, rule: Rule, conn: HTTPConnection) -> Verdict:
         policy = rule.policy

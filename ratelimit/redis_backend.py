@@ -14,7 +14,7 @@ from ratelimit.algorithms import Reply, check_cost, decision_from_reply
 from ratelimit.algorithms.common import Window
 from ratelimit.decision import ALGORITHMS, Algorithm, Decision, Limit
 from ratelimit.errors import RateLimitBackendError
-from ratelimit.keys import check_prefix, redis_keys
+from ratelimit.keys import SUFFIXES, check_prefix, redis_keys, tagged
 from ratelimit.runner import ScriptRunner
 from ratelimit.scripts import script
 
@@ -36,6 +36,7 @@ class RedisLimiter:
         self._script = script(algorithm)
         window = Window.of(limit)
         self._argv = (b"%d" % window.limit, b"%d" % window.period_us)
+        self._suffixes = tuple(suffix.encode() for suffix in SUFFIXES[algorithm])
 
     def keys_for(self, key: str) -> tuple[str, ...]:
         """The Redis keys this limiter keeps for ``key`` (for inspection and tests)."""
@@ -43,7 +44,8 @@ class RedisLimiter:
 
     async def hit(self, key: str, cost: int = 1) -> Decision:
         check_cost(cost, self.limit)
-        keys = [k.encode() for k in self.keys_for(key)]
+        base = tagged(self.prefix, key).encode()
+        keys = [base + suffix for suffix in self._suffixes]  # what keys_for(key) returns, as bytes
         reply = await self.runner.run(self._script, keys, (*self._argv, b"%d" % cost))
         if not (isinstance(reply, list) and len(reply) == len(Reply._fields)):
             raise RateLimitBackendError(

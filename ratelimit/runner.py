@@ -16,6 +16,7 @@ the batch is whatever arrived before the loop's next turn, so a lone request pay
 from __future__ import annotations
 
 import asyncio
+import functools
 import math
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -35,8 +36,22 @@ MAX_BATCH = 512  # decisions per write; bounds the size of one write and of one 
 
 def pack_evalsha(script: Script, keys: Sequence[bytes], args: Sequence[bytes]) -> bytes:
     """``EVALSHA sha numkeys key... arg...`` in the Redis protocol (RESP): an array of bulk strings."""
-    parts = (b"EVALSHA", script.sha, b"%d" % len(keys), *keys, *args)
-    return b"*%d\r\n" % len(parts) + b"".join(b"$%d\r\n%s\r\n" % (len(p), p) for p in parts)
+    parts = [_evalsha_head(script.sha, len(keys), len(args))]
+    parts.extend(b"$%d\r\n%s\r\n" % (len(part), part) for part in (*keys, *args))
+    return b"".join(parts)
+
+
+@functools.cache
+def _evalsha_head(sha: bytes, numkeys: int, numargs: int) -> bytes:
+    """The array header, the command name, the SHA and the key count: the same for every call of a limiter."""
+    count = b"%d" % numkeys
+    return b"*%d\r\n$7\r\nEVALSHA\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (
+        3 + numkeys + numargs,
+        len(sha),
+        sha,
+        len(count),
+        count,
+    )
 
 
 class _Pending(NamedTuple):
@@ -52,9 +67,8 @@ class ScriptRunner:
         self.client = client
         self.auto_pipeline = auto_pipeline and isinstance(client, Redis)
         self._queue: list[_Pending] = []
-        self._tasks: set[asyncio.Task[None]] = (
-            set()
-        )  # batches in flight (the loop keeps only weak references)
+        # batches in flight: the event loop keeps only weak references to tasks, so we hold them
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def load_scripts(self, *scripts: Script) -> None:
         """``SCRIPT LOAD`` ahead of time (optional: the first ``NOSCRIPT`` does it anyway)."""

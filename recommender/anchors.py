@@ -1,11 +1,12 @@
 """benfred/implicit's ALS and item-kNN, wrapped so the evaluator runs them on exactly our splits.
 
-``implicit`` is what practitioners use, so it is the anchor our models are measured against in the same run. It
-is a benchmark-only dependency (the ``dev`` extra), imported lazily. Both wrappers receive what ours receive:
-ALS gets the same confidence matrix c = 1 + alpha * f(count) (implicit treats its input as c_ui directly, so its
-own ``alpha`` stays 1), item-kNN the same binarised matrix. Recommendations come from implicit's own
-``recommend`` with ``filter_already_liked_items=True``, its real serving path. implicit parallelises with OpenMP
-and asks for single-threaded BLAS (it warns otherwise), so its calls run under that threadpoolctl limit.
+``implicit`` is what practitioners use, so it is the anchor our models are measured against in the same run.
+It is a benchmark-only dependency (the ``dev`` extra), imported lazily. Both wrappers receive what ours
+receive: ALS gets the same confidence matrix c = 1 + alpha * f(count) (implicit treats its input as c_ui
+directly, so its own ``alpha`` stays 1), item-kNN the same binarised matrix. Recommendations come from
+implicit's own ``recommend`` with ``filter_already_liked_items=True``, its real serving path. implicit
+parallelises with OpenMP and asks for single-threaded BLAS (it warns otherwise), so its calls run under that
+threadpoolctl limit.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ class ImplicitALS(Recommender):
         factors: int = 64,
         regularization: float = 0.1,
         alpha: float = 2.0,
+        *,
         scale: Scale = "log",
         iterations: int = 15,
         seed: int = 0,
@@ -52,8 +54,12 @@ class ImplicitALS(Recommender):
         self.alpha = alpha
         self.scale: Scale = scale
         self.num_threads = num_threads or os.cpu_count() or 1
-        self.params = {"factors": factors, "regularization": regularization, "iterations": iterations,
-                       "random_state": seed}
+        self.params = {
+            "factors": factors,
+            "regularization": regularization,
+            "iterations": iterations,
+            "random_state": seed,
+        }
         self.model: Any = None
 
     def fit(self, counts: sp.csr_matrix) -> Self:
@@ -75,6 +81,7 @@ class ImplicitALS(Recommender):
         return np.asarray(self.model.item_factors, dtype=np.float32)
 
     def score(self, counts: sp.csr_matrix, users: NDArray[np.int64]) -> NDArray[np.float32]:
+        del counts  # a factor model scores from the users' trained factors
         return np.asarray(self.user_factors[users] @ self.item_factors.T, dtype=np.float32)
 
     def recommend(self, counts: sp.csr_matrix, users: NDArray[np.int64], k: int = 10) -> NDArray[np.int64]:
@@ -104,5 +111,7 @@ class ImplicitItemKNN(Recommender):
 
     def recommend(self, counts: sp.csr_matrix, users: NDArray[np.int64], k: int = 10) -> NDArray[np.int64]:
         with _quiet_implicit():
-            ids, _ = self.model.recommend(users, binarise(counts[users]), N=k, filter_already_liked_items=True)
+            ids, _ = self.model.recommend(
+                users, binarise(counts[users]), N=k, filter_already_liked_items=True
+            )
         return np.asarray(ids, dtype=np.int64)

@@ -1,15 +1,15 @@
 """Approximate top-k by inner product over item factors: a Voyager (HNSW) index, and the exact baseline.
 
-Scoring every item for a user is one matrix-vector product: fine for 17k artists, a wall at tens of millions of
-tracks. HNSW (Malkov and Yashunin, "Efficient and robust approximate nearest neighbor search using Hierarchical
-Navigable Small World graphs", TPAMI 2018) walks a layered proximity graph instead and visits a few thousand
-vectors. Recommendation needs *maximum inner product* (x_u . y_i), which is not a metric; Spotify's Voyager
-implements its InnerProduct space with the order-preserving transform of Bachrach et al. ("Speeding Up the Xbox
-Recommender System Using a Euclidean Transformation for Inner-Product Spaces", RecSys 2014), which appends one
-coordinate so that nearest in Euclidean distance means largest inner product.
+Scoring every item for a user is one matrix-vector product: fine for 17k artists, a wall at tens of millions
+of tracks. HNSW (Malkov and Yashunin, "Efficient and robust approximate nearest neighbor search using
+Hierarchical Navigable Small World graphs", TPAMI 2018) walks a layered proximity graph instead and visits a
+few thousand vectors. Recommendation needs *maximum inner product* (x_u . y_i), which is not a metric;
+Spotify's Voyager implements its InnerProduct space with the order-preserving transform of Bachrach et al.
+("Speeding Up the Xbox Recommender System Using a Euclidean Transformation for Inner-Product Spaces", RecSys
+2014), which appends one coordinate so that nearest in Euclidean distance means largest inner product.
 
-Knobs: ``M`` (graph degree: memory and recall), ``ef_construction`` (build effort), ``ef_search`` (query effort:
-the recall/latency dial, tuned after building).
+Knobs: ``M`` (graph degree: memory and recall), ``ef_construction`` (build effort), ``ef_search`` (query
+effort: the recall/latency dial, tuned after building).
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class ItemIndex:
     def build(
         cls,
         item_factors: NDArray[np.float32],
+        *,
         m: int = DEFAULT_M,
         ef_construction: int = DEFAULT_EF_CONSTRUCTION,
         ef_search: int = DEFAULT_EF_SEARCH,

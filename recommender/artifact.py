@@ -1,10 +1,11 @@
 """Versioned model artifacts: one folder per trained model, written atomically, newest loaded by the service.
 
-A folder ``<root>/<version>/`` holds ``manifest.json`` (version, engine, parameters, offline metrics, the data's
-SHA-256 and size), ``model.npz`` (user and item factors, external ids), ``history.npz`` (the training matrix: the
-service needs each user's plays to exclude them and to fold new plays in) and ``items.voy`` (the Voyager index
-over item factors). The folder is assembled under a hidden temporary name and renamed into place, so a reader
-never sees half an artifact; versions sort by creation time, so "newest" is the largest name.
+A folder ``<root>/<version>/`` holds ``manifest.json`` (version, engine, parameters, offline metrics, the
+data's SHA-256 and size), ``model.npz`` (user and item factors, external ids), ``history.npz`` (the training
+matrix: the service needs each user's plays to exclude them and to fold new plays in) and ``items.voy`` (the
+Voyager index over item factors). The folder is assembled under a hidden temporary name and renamed into
+place, so a reader never sees half an artifact; versions sort by creation time, so "newest" is the largest
+name.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class Artifact:
 
 
 def new_version(data_hash: str) -> str:
-    """UTC time to the microsecond (sorts as text) plus the start of the data hash (says what it learned from)."""
+    """UTC time to the microsecond (sorts as text), then the start of the data hash (what it learned from)."""
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + data_hash[:8]
 
 
@@ -70,11 +71,21 @@ def save(
     staging = root / f".tmp-{version}-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
     try:
-        np.savez(staging / "model.npz", user_factors=model.user_factors, item_factors=model.item_factors,
-                 user_ids=interactions.user_ids, item_ids=interactions.item_ids)
+        np.savez(
+            staging / "model.npz",
+            user_factors=model.user_factors,
+            item_factors=model.item_factors,
+            user_ids=interactions.user_ids,
+            item_ids=interactions.item_ids,
+        )
         matrix = interactions.matrix.tocsr()
-        np.savez(staging / "history.npz", data=matrix.data, indices=matrix.indices, indptr=matrix.indptr,
-                 shape=np.array(matrix.shape))
+        np.savez(
+            staging / "history.npz",
+            data=matrix.data,
+            indices=matrix.indices,
+            indptr=matrix.indptr,
+            shape=np.array(matrix.shape),
+        )
         if index is not None:
             index.save(staging / "items.voy")
         manifest = {
@@ -85,8 +96,13 @@ def save(
             "model": "als",
             "params": model.params(),
             "metrics": metrics,
-            "data": {"name": interactions.name, "sha256": data_hash, "users": interactions.n_users,
-                     "items": interactions.n_items, "interactions": interactions.n_interactions},
+            "data": {
+                "name": interactions.name,
+                "sha256": data_hash,
+                "users": interactions.n_users,
+                "items": interactions.n_items,
+                "interactions": interactions.n_interactions,
+            },
             "ann": {"space": "inner_product", "ef_search": index.ef_search} if index is not None else None,
             **(extra or {}),
         }
@@ -106,7 +122,9 @@ def versions(root: Path) -> list[Path]:
     """Complete artifacts under ``root``, oldest first (hidden staging folders are not artifacts)."""
     if not root.is_dir():
         return []
-    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / MANIFEST).is_file())
+    return sorted(
+        p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / MANIFEST).is_file()
+    )
 
 
 def load(path: Path) -> Artifact:
@@ -121,15 +139,30 @@ def load(path: Path) -> Artifact:
         user_factors, item_factors = arrays["user_factors"], arrays["item_factors"]
         user_ids, item_ids = arrays["user_ids"], arrays["item_ids"]
     with np.load(path / "history.npz") as arrays:
-        matrix = sp.csr_matrix((arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(arrays["shape"]))
+        matrix = sp.csr_matrix(
+            (arrays["data"], arrays["indices"], arrays["indptr"]), shape=tuple(arrays["shape"])
+        )
     params = manifest["params"]
-    known = ("factors", "regularization", "alpha", "scale", "iterations", "cg_steps", "seed", "scale_regularization")
+    known = (
+        "factors",
+        "regularization",
+        "alpha",
+        "scale",
+        "iterations",
+        "cg_steps",
+        "seed",
+        "scale_regularization",
+    )
     model = ALS(**{k: params[k] for k in known if k in params})
     model.user_factors, model.item_factors = user_factors, item_factors
-    interactions = Interactions(matrix=matrix, user_ids=user_ids, item_ids=item_ids, name=manifest["data"]["name"])
+    interactions = Interactions(
+        matrix=matrix, user_ids=user_ids, item_ids=item_ids, name=manifest["data"]["name"]
+    )
     index = None
     if (path / "items.voy").is_file():
-        index = ItemIndex.load(path / "items.voy", ef_search=int((manifest.get("ann") or {}).get("ef_search", DEFAULT_EF_SEARCH)))
+        index = ItemIndex.load(
+            path / "items.voy", ef_search=int((manifest.get("ann") or {}).get("ef_search", DEFAULT_EF_SEARCH))
+        )
     return Artifact(manifest=manifest, model=model, interactions=interactions, index=index, path=path)
 
 

@@ -1,12 +1,12 @@
 """``python -m recommender.bench`` (``make bench-recommender``): writes ``results/recommender.json``.
 
-Blocks: ``dataset`` and ``protocol`` and ``models`` from the offline comparison (:mod:`recommender.evaluate`, on
-Last.fm 2K when present, else the synthetic log); ``ann`` from a Voyager index over a synthetic catalogue of
-``--ann-items`` item vectors sampled around the trained item factors (each a trained item's factor plus noise
-scaled to the factors' own spread, so clusters and the popularity-driven norms survive), queried with trained
-user factors one at a time against exact search on the same single thread. ``serving`` is measured by the
-service step (a bounded Locust run) and joins through :data:`EXTRA_SECTIONS`.
-``--quick`` runs everything small on synthetic data into a temporary folder (for tests).
+Blocks: ``dataset`` and ``protocol`` and ``models`` from the offline comparison (:mod:`recommender.evaluate`,
+on Last.fm 2K when present, else the synthetic log); ``ann`` from a Voyager index over a synthetic catalogue
+of ``--ann-items`` item vectors sampled around the trained item factors (each a trained item's factor plus
+noise scaled to the factors' own spread, so clusters and the popularity-driven norms survive), queried with
+trained user factors one at a time against exact search on the same single thread. ``serving`` is measured by
+the service step (a bounded Locust run) and joins through :data:`EXTRA_SECTIONS`. ``--quick`` runs everything
+small on synthetic data into a temporary folder (for tests).
 """
 
 from __future__ import annotations
@@ -40,8 +40,10 @@ ANN_QUERIES = 200
 EXTRA_SECTIONS: list[tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = []
 
 
-def catalogue_around(item_factors: NDArray[np.float32], n: int, seed: int = 0, noise: float = 0.25) -> NDArray[np.float32]:
-    """``n`` vectors, each a random trained item factor plus Gaussian noise of ``noise`` x that dimension's std."""
+def catalogue_around(
+    item_factors: NDArray[np.float32], n: int, seed: int = 0, noise: float = 0.25
+) -> NDArray[np.float32]:
+    """``n`` vectors: a random trained item factor plus Gaussian noise of ``noise`` x each dimension's std."""
     rng = np.random.default_rng(seed)
     live = np.flatnonzero(np.linalg.norm(item_factors, axis=1) > 0)
     spread = item_factors[live].std(axis=0).astype(np.float32)
@@ -53,12 +55,14 @@ def catalogue_around(item_factors: NDArray[np.float32], n: int, seed: int = 0, n
     return out
 
 
-def ann_block(model: ALS, n_items: int, seed: int = 0) -> dict[str, Any]:
+def ann_block(model: ALS, n_items: int, seed: int = 0, num_threads: int = 0) -> dict[str, Any]:
     catalogue = catalogue_around(model.item_factors, n_items, seed)
     users = np.random.default_rng(seed + 1).choice(len(model.user_factors), size=ANN_QUERIES)
     queries = model.user_factors[users]
     start = time.perf_counter()
-    index = ItemIndex.build(catalogue, m=ANN_M, ef_construction=ANN_EF_CONSTRUCTION)
+    index = ItemIndex.build(
+        catalogue, m=ANN_M, ef_construction=ANN_EF_CONSTRUCTION, num_threads=num_threads or -1
+    )
     build_s = time.perf_counter() - start
     chosen: dict[str, Any] = {}
     with threadpool_limits(1):  # one query on one thread, for the index and for the exact product alike
@@ -67,45 +71,57 @@ def ann_block(model: ALS, n_items: int, seed: int = 0) -> dict[str, Any]:
             chosen = {"ef_search": ef, "recall@10": recall, "ann_ms": ann_ms, "exact_ms": exact_ms}
             if recall >= RECALL_TARGET:
                 break
-    return {"items": n_items, "M": ANN_M, "ef_construction": ANN_EF_CONSTRUCTION, "ef_search": chosen["ef_search"],
-            "build_s": build_s, "recall@10": chosen["recall@10"], "ann_ms": chosen["ann_ms"],
-            "exact_ms": chosen["exact_ms"]}
+    return {
+        "items": n_items,
+        "M": ANN_M,
+        "ef_construction": ANN_EF_CONSTRUCTION,
+        "ef_search": chosen["ef_search"],
+        "build_s": build_s,
+        "recall@10": chosen["recall@10"],
+        "ann_ms": chosen["ann_ms"],
+        "exact_ms": chosen["exact_ms"],
+    }
 
 
 def _most_chosen(params: list[dict[str, Any]]) -> dict[str, Any]:
     """The ALS configuration picked by most seeds (ties: the first seed's)."""
-    keys = [tuple(sorted(p.items())) for p in params]
+    keys: list[tuple[tuple[str, Any], ...]] = [tuple(sorted(p.items())) for p in params]
     counts = Counter(keys)
-    return dict(max(keys, key=lambda key: counts[key]))  # max keeps the first of equals
+    best = max(range(len(keys)), key=lambda i: (counts[keys[i]], -i))  # ties: the earliest seed
+    return dict(keys[best])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m recommender.bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small synthetic run into a temporary folder")
-    parser.add_argument("--data", type=Path, help="input file (default: Last.fm 2K if present, else synthetic)")
+    parser.add_argument(
+        "--data", type=Path, help="input file (default: Last.fm 2K if present, else synthetic)"
+    )
     parser.add_argument("--format", choices=FORMATS, default="lastfm")
     parser.add_argument("--ann-items", type=int, default=1_000_000)
     parser.add_argument("--budget", type=int, default=8)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--results-dir", type=Path, help="default: results/ (quick: a temporary folder)")
+    parser.add_argument("--threads", type=int, default=0, help="threads for every library (0: all cores)")
     parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
 
     interactions: Interactions
     if args.quick:
         interactions = synthetic(n_users=300, n_items=500, seed=0)
-        seeds, budget, ann_items = [0], 2, min(args.ann_items, 5_000)
+        seeds, budget, ann_items = [0], 1, min(args.ann_items, 3_000)
         results_dir = args.results_dir or Path(tempfile.mkdtemp(prefix="recommender-bench-"))
     else:
         path = args.data or find_lastfm()
         interactions = load(path, args.format) if path is not None else synthetic()
         seeds, budget, ann_items, results_dir = args.seeds, args.budget, args.ann_items, args.results_dir
 
-    result = run(interactions, seeds, budget, show_progress=not args.no_progress)
+    threads = args.threads or (1 if args.quick else 0)
+    result = run(interactions, seeds, budget, num_threads=threads, show_progress=not args.no_progress)
     print_table(result)
     params = _most_chosen(result["protocol"]["chosen_params"]["als"])
-    model = ALS(**params, seed=0).fit(interactions.matrix)
-    result["ann"] = ann_block(model, ann_items)
+    model = ALS(**params, seed=0, num_threads=threads).fit(interactions.matrix)
+    result["ann"] = ann_block(model, ann_items, num_threads=threads)
     context = {"interactions": interactions, "model": model, "result": result, "quick": args.quick}
     for key, measure in EXTRA_SECTIONS:
         result[key] = measure(context)

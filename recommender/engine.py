@@ -1,9 +1,10 @@
 """The online half's model API: everything by external id, each call cheap enough for a request.
 
-Built from a loaded :class:`~recommender.artifact.Artifact`. A user's list comes from their factor (trained, or
-folded in from their current history after new plays) scored against every item -- or, above ``ann_threshold``
-items, from the Voyager index asked for extra neighbours so that filtering out played items still leaves k.
-Users with no plays get the popularity list (cold start); a user who names a few items gets a fold-in from them.
+Built from a loaded :class:`~recommender.artifact.Artifact`. A user's list comes from their factor (trained,
+or folded in from their current history after new plays) scored against every item -- or, above
+``ann_threshold`` items, from the Voyager index asked for extra neighbours so that filtering out played items
+still leaves k. Users with no plays get the popularity list (cold start); a user who names a few items gets a
+fold-in from them.
 """
 
 from __future__ import annotations
@@ -59,15 +60,19 @@ class Engine:
         """Item rows and play counts of ``user`` (empty for an unknown user)."""
         if user in self._live:
             plays = self._live[user]
-            return np.fromiter(plays, np.int64, len(plays)), np.fromiter(plays.values(), np.float32, len(plays))
+            return np.fromiter(plays, np.int64, len(plays)), np.fromiter(
+                plays.values(), np.float32, len(plays)
+            )
         row = self.user_row.get(user)
         if row is None:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
         start, end = self._matrix.indptr[row], self._matrix.indptr[row + 1]
-        return self._matrix.indices[start:end].astype(np.int64), self._matrix.data[start:end].astype(np.float32)
+        return self._matrix.indices[start:end].astype(np.int64), self._matrix.data[start:end].astype(
+            np.float32
+        )
 
     def record_plays(self, user: str, plays: Mapping[str, float]) -> int:
-        """Add plays (item id -> count) to ``user``'s history and fold the user in again; returns history size."""
+        """Add plays (item id -> count) to the history, fold the user in again; returns the history size."""
         unknown = [item for item in plays if item not in self.item_row]
         if unknown:
             raise KeyError(f"unknown items: {', '.join(sorted(unknown)[:5])}")

@@ -1,4 +1,5 @@
-"""``python -m recommender.evaluate --data PATH --format lastfm|movielens|csv --json OUT``: the offline comparison.
+"""``python -m recommender.evaluate --data PATH --format lastfm|movielens|csv --json OUT``: the offline
+comparison.
 
 Runs the protocol of :mod:`recommender.protocol` (3 seeds, equal tuning budget, implicit's models on the same
 splits) with a progress display, prints the table and writes the JSON (dataset, protocol, models, targets).
@@ -23,7 +24,16 @@ from recommender.data import FORMATS, Interactions, load
 from recommender.protocol import evaluate, protocol_description, steps_per_seed, targets
 from recommender.tuning import model_specs
 
-MODEL_KEYS = ("ndcg@10", "ndcg@10_std", "precision@10", "recall@10", "map@10", "hit_rate@10", "coverage", "fit_s")
+MODEL_KEYS = (
+    "ndcg@10",
+    "ndcg@10_std",
+    "precision@10",
+    "recall@10",
+    "map@10",
+    "hit_rate@10",
+    "coverage",
+    "fit_s",
+)
 
 
 @contextmanager
@@ -59,8 +69,12 @@ def run(
     protocol["chosen_params"] = {name: entry.pop("params") for name, entry in models.items()}
     protocol["targets"] = targets(models)
     return {
-        "dataset": {"name": interactions.name, "users": interactions.n_users, "items": interactions.n_items,
-                    "interactions": interactions.n_interactions},
+        "dataset": {
+            "name": interactions.name,
+            "users": interactions.n_users,
+            "items": interactions.n_items,
+            "interactions": interactions.n_interactions,
+        },
         "protocol": protocol,
         "models": {name: {key: entry[key] for key in MODEL_KEYS} for name, entry in models.items()},
     }
@@ -71,7 +85,9 @@ def print_table(result: dict[str, Any], console: Console | None = None) -> None:
     for column in ("model", *MODEL_KEYS):
         table.add_column(column, justify="left" if column == "model" else "right")
     for name, entry in result["models"].items():
-        table.add_row(name, *(f"{entry[key]:.4f}" if key != "fit_s" else f"{entry[key]:.2f}" for key in MODEL_KEYS))
+        table.add_row(
+            name, *(f"{entry[key]:.4f}" if key != "fit_s" else f"{entry[key]:.2f}" for key in MODEL_KEYS)
+        )
     (console or Console()).print(table)
 
 

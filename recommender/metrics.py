@@ -24,11 +24,13 @@ def hits_matrix(recommended: NDArray[np.int64], relevant: sp.csr_matrix) -> NDAr
     """h[u, r] = True when the r-th recommendation of row u is in row u of ``relevant``."""
     rows = np.repeat(np.arange(recommended.shape[0]), recommended.shape[1])
     values = relevant[rows, recommended.ravel()]
-    dense = values.toarray() if sp.issparse(values) else np.asarray(values)
-    return (dense.reshape(recommended.shape) != 0).astype(bool)
+    dense: NDArray[np.float64] = values.toarray() if sp.issparse(values) else np.asarray(values)
+    return np.asarray(dense.reshape(recommended.shape) != 0, dtype=np.bool_)
 
 
-def per_user(recommended: NDArray[np.int64], relevant: sp.csr_matrix, k: int) -> dict[str, NDArray[np.float64]]:
+def per_user(
+    recommended: NDArray[np.int64], relevant: sp.csr_matrix, k: int
+) -> dict[str, NDArray[np.float64]]:
     """Each metric for each row (user); ``relevant`` has one row per row of ``recommended``."""
     recommended = recommended[:, :k]
     hits = hits_matrix(recommended, relevant).astype(np.float64)
@@ -53,7 +55,9 @@ def coverage(recommended: NDArray[np.int64], n_items: int) -> float:
     return float(len(np.unique(recommended)) / n_items)
 
 
-def evaluate_lists(recommended: NDArray[np.int64], relevant: sp.csr_matrix, n_items: int, k: int = 10) -> dict[str, float]:
+def evaluate_lists(
+    recommended: NDArray[np.int64], relevant: sp.csr_matrix, n_items: int, k: int = 10
+) -> dict[str, float]:
     """Mean of each metric over users, plus catalogue coverage, keyed like ``ndcg@10``."""
     values = {f"{name}@{k}": float(v.mean()) for name, v in per_user(recommended, relevant, k).items()}
     values["coverage"] = coverage(recommended[:, :k], n_items)

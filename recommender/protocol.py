@@ -1,11 +1,11 @@
 """The offline evaluation protocol: hold-out per seed, tune on an inner split, refit, score, aggregate.
 
 For each seed: hide 20% of each eligible user's items (:mod:`recommender.split`); split the remaining training
-data once more the same way (the *inner* split) and pick each model's configuration by NDCG@10 on it; refit the
-winner on the whole training part (timed: ``fit_s``) and score its top 10 (training items excluded) against the
-hidden items. The two-stage ``ranked`` model reuses the inner split: its generators' tuned inner fits produce the
-ranker's training data, their final fits produce its candidates. Means over seeds are reported with the standard
-deviation of NDCG@10 across seeds.
+data once more the same way (the *inner* split) and pick each model's configuration by NDCG@10 on it; refit
+the winner on the whole training part (timed: ``fit_s``) and score its top 10 (training items excluded)
+against the hidden items. The two-stage ``ranked`` model reuses the inner split: its generators' tuned inner
+fits produce the ranker's training data, their final fits produce its candidates. Means over seeds are
+reported with the standard deviation of NDCG@10 across seeds.
 """
 
 from __future__ import annotations
@@ -47,7 +47,9 @@ def _score(model: Recommender, split: Split, n_items: int) -> dict[str, float]:
     return evaluate_lists(recommended, split.test[split.users], n_items, K)
 
 
-def _tune(spec: ModelSpec, inner: Split, budget: int, seed: int, n_items: int, report: Report) -> tuple[Params, Recommender]:
+def _tune(
+    spec: ModelSpec, inner: Split, budget: int, *, seed: int, n_items: int, report: Report
+) -> tuple[Params, Recommender]:
     best: tuple[float, Params, Recommender] | None = None
     for params in configurations(spec.grid, budget, seed):
         report(f"tune {spec.name} {params}")
@@ -69,7 +71,9 @@ def run_seed(
     outcome = SeedOutcome()
     inner_models: dict[str, Recommender] = {}
     for spec in model_specs(seed=seed, num_threads=num_threads):
-        params, inner_models[spec.name] = _tune(spec, inner, budget, seed, n_items, report)
+        params, inner_models[spec.name] = _tune(
+            spec, inner, budget, seed=seed, n_items=n_items, report=report
+        )
         report(f"fit {spec.name}")
         start = time.perf_counter()
         model = spec.build(params).fit(split.train)
@@ -90,8 +94,11 @@ def run_seed(
     outcome.metrics["ranked"] = evaluate_lists(recommended, split.test[split.users], n_items, K)
     # the two-stage model costs its generators' fits plus the ranker's own training
     outcome.fit_s["ranked"] = ranker_s + sum(outcome.fit_s[name] for name in RANKER_GENERATORS)
-    outcome.params["ranked"] = {"generators": list(RANKER_GENERATORS), "n_candidates": ranker.n_candidates,
-                                "trees": int(ranker.model.best_iteration or ranker.model.num_trees())}
+    outcome.params["ranked"] = {
+        "generators": list(RANKER_GENERATORS),
+        "n_candidates": ranker.n_candidates,
+        "trees": int(ranker.model.best_iteration or ranker.model.num_trees()),
+    }
     return outcome
 
 

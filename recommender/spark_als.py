@@ -58,6 +58,7 @@ class SparkALS(Recommender):
         factors: int = 64,
         regularization: float = 0.01,
         alpha: float = 1.0,
+        *,
         scale: Scale = "log",
         iterations: int = 15,
         seed: int = 0,
@@ -83,7 +84,9 @@ class SparkALS(Recommender):
 
         spark = spark_session(self.master)
         ratings = self._ratings(counts)
-        rows = list(zip(ratings.row.tolist(), ratings.col.tolist(), ratings.data.astype(float).tolist(), strict=True))
+        rows = list(
+            zip(ratings.row.tolist(), ratings.col.tolist(), ratings.data.astype(float).tolist(), strict=True)
+        )
         frame = spark.createDataFrame(rows, schema="user INT, item INT, rating FLOAT")
         estimator = SparkALSEstimator(
             rank=self.factors,
@@ -105,12 +108,20 @@ class SparkALS(Recommender):
         return self
 
     def score(self, counts: sp.csr_matrix, users: NDArray[np.int64]) -> NDArray[np.float32]:
+        del counts  # a factor model scores from the users' trained factors
         return np.asarray(self.user_factors[users] @ self.item_factors.T, dtype=np.float32)
 
     def as_als(self) -> ALS:
         """The trained factors in our ALS object, so artifacts, fold-in and explanations work unchanged."""
-        model = ALS(factors=self.factors, regularization=self.regularization, alpha=self.alpha, scale=self.scale,
-                    iterations=self.iterations, seed=self.seed, scale_regularization=True)
+        model = ALS(
+            factors=self.factors,
+            regularization=self.regularization,
+            alpha=self.alpha,
+            scale=self.scale,
+            iterations=self.iterations,
+            seed=self.seed,
+            scale_regularization=True,
+        )
         model.user_factors, model.item_factors = self.user_factors, self.item_factors
         return model
 

@@ -1,9 +1,10 @@
-"""Per-user random hold-out: the offline protocol of Microsoft's ``recommenders`` (python_random_split per user).
+"""Per-user random hold-out: the offline protocol of Microsoft's ``recommenders`` (python_random_split per
+user).
 
 For every user with at least ``min_interactions`` items, a random ``test_share`` of their items (at least one)
-is hidden; the model trains on the rest and is scored on how many hidden items it puts in its top k. Users below
-the threshold stay entirely in training (they still teach the model) but are not evaluated: with two items the
-metric is mostly noise. Seeded, so every model sees exactly the same split.
+is hidden; the model trains on the rest and is scored on how many hidden items it puts in its top k. Users
+below the threshold stay entirely in training (they still teach the model) but are not evaluated: with two
+items the metric is mostly noise. Seeded, so every model sees exactly the same split.
 """
 
 from __future__ import annotations

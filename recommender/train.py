@@ -1,4 +1,5 @@
-"""``python -m recommender.train``: fit ALS (numpy, or Spark MLlib with ``--engine spark``) into a new artifact.
+"""``python -m recommender.train``: fit ALS (numpy, or Spark MLlib with ``--engine spark``) into a new
+artifact.
 
 Steps: load the data (Last.fm 2K when present, else the synthetic log), optionally tune on an inner split,
 measure the chosen model on a held-out split (the metrics recorded in the manifest), refit on all data, build
@@ -23,7 +24,13 @@ from recommender.spark_als import SPARK_GRID, SparkALS
 from recommender.split import holdout_split
 from recommender.tuning import ALS_GRID, configurations
 
-DEFAULT_PARAMS: dict[str, Any] = {"factors": 64, "regularization": 1.0, "alpha": 1.0, "scale": "log", "iterations": 15}
+DEFAULT_PARAMS: dict[str, Any] = {
+    "factors": 64,
+    "regularization": 1.0,
+    "alpha": 1.0,
+    "scale": "log",
+    "iterations": 15,
+}
 
 
 def build(engine: str, params: dict[str, Any], seed: int = 0, show_progress: bool = False) -> Recommender:
@@ -35,18 +42,23 @@ def build(engine: str, params: dict[str, Any], seed: int = 0, show_progress: boo
 def _holdout_metrics(engine: str, params: dict[str, Any], counts: Any, seed: int) -> dict[str, float]:
     split = holdout_split(counts, seed=seed)
     model = build(engine, params, seed).fit(split.train)
-    return evaluate_lists(model.recommend(split.train, split.users, 10), split.test[split.users], counts.shape[1])
+    return evaluate_lists(
+        model.recommend(split.train, split.users, 10), split.test[split.users], counts.shape[1]
+    )
 
 
-def tune(engine: str, counts: Any, budget: int, seed: int = 0, grid: dict[str, Any] | None = None) -> dict[str, Any]:
+def tune(
+    engine: str, counts: Any, budget: int, seed: int = 0, grid: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Best configuration by NDCG@10 on an inner split of the training part (never the held-out test part)."""
     inner = holdout_split(holdout_split(counts, seed=seed).train, seed=seed + 1000)
     best: tuple[float, dict[str, Any]] | None = None
     default_grid = SPARK_GRID if engine == "spark" else ALS_GRID
     for params in configurations(grid or default_grid, budget, seed):
         model = build(engine, params, seed).fit(inner.train)
-        ndcg = evaluate_lists(model.recommend(inner.train, inner.users, 10), inner.test[inner.users],
-                              counts.shape[1])["ndcg@10"]
+        ndcg = evaluate_lists(
+            model.recommend(inner.train, inner.users, 10), inner.test[inner.users], counts.shape[1]
+        )["ndcg@10"]
         if best is None or ndcg > best[0]:
             best = (ndcg, params)
     assert best is not None
@@ -57,6 +69,7 @@ def train(
     interactions: Interactions,
     out: Path = MODELS_DIR,
     engine: str = "numpy",
+    *,
     params: dict[str, Any] | None = None,
     tune_budget: int = 0,
     seed: int = 0,
@@ -75,13 +88,22 @@ def train(
         raise TypeError(f"engine {engine!r} did not produce a factor model")
     m, ef_construction, ef_search = ann
     index = ItemIndex.build(model.item_factors, m=m, ef_construction=ef_construction, ef_search=ef_search)
-    return save(out, model, interactions, engine=engine, metrics=metrics, index=index,
-                extra={"ann_build": {"M": m, "ef_construction": ef_construction}})
+    return save(
+        out,
+        model,
+        interactions,
+        engine=engine,
+        metrics=metrics,
+        index=index,
+        extra={"ann_build": {"M": m, "ef_construction": ef_construction}},
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m recommender.train", description=__doc__)
-    parser.add_argument("--data", type=Path, help="input file (default: Last.fm 2K if present, else synthetic)")
+    parser.add_argument(
+        "--data", type=Path, help="input file (default: Last.fm 2K if present, else synthetic)"
+    )
     parser.add_argument("--format", choices=FORMATS, default="lastfm")
     parser.add_argument("--synthetic", action="store_true", help="train on the synthetic log")
     parser.add_argument("--out", type=Path, default=MODELS_DIR, help="artifact root (default: data/models)")
@@ -99,11 +121,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         path = args.data or find_lastfm()
         interactions = load(path, args.format) if path is not None else synthetic()
-    params = {"factors": args.factors, "regularization": args.regularization, "alpha": args.alpha,
-              "scale": "log", "iterations": args.iterations}
-    folder = train(interactions, args.out, args.engine, params, args.tune_budget, args.seed,
-                   show_progress=sys.stderr.isatty())
-    print(f"artifact {folder.name} ({interactions.name}: {interactions.n_users} users, {interactions.n_items} items)")
+    params = {
+        "factors": args.factors,
+        "regularization": args.regularization,
+        "alpha": args.alpha,
+        "scale": "log",
+        "iterations": args.iterations,
+    }
+    folder = train(
+        interactions,
+        args.out,
+        args.engine,
+        params=params,
+        tune_budget=args.tune_budget,
+        seed=args.seed,
+        show_progress=sys.stderr.isatty(),
+    )
+    print(
+        f"artifact {folder.name} ({interactions.name}: "
+        f"{interactions.n_users} users, {interactions.n_items} items)"
+    )
     print(f"written to {folder}")
     return 0
 

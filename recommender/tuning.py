@@ -2,8 +2,8 @@
 
 Every model (ours and implicit's) gets the same number of configurations, drawn with the same seed from its
 grid, and is judged on an inner validation split of the training data only -- never on the test users' hidden
-items. Our ALS and implicit's ALS share one grid, so with the same seed they try exactly the same configurations
-and any gap between them is the implementation, not luck in the search.
+items. Our ALS and implicit's ALS share one grid, so with the same seed they try exactly the same
+configurations and any gap between them is the implementation, not luck in the search.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ EASE_GRID: dict[str, Sequence[Any]] = {"regularization": [250.0, 500.0, 1000.0, 
 def model_specs(seed: int = 0, num_threads: int = 0) -> list[ModelSpec]:
     """The compared models in report order; ``ranked`` is built from the best of these (see protocol)."""
     return [
-        ModelSpec("popularity", lambda p: Popularity(), {}),
+        ModelSpec("popularity", lambda _: Popularity(), {}),
         ModelSpec("item_knn", lambda p: ItemKNN(similarity="cosine", **p), KNN_GRID),
         ModelSpec("item_knn_bm25", lambda p: ItemKNN(similarity="bm25", **p), BM25_GRID),
         ModelSpec("als", lambda p: ALS(**p, seed=seed, num_threads=num_threads), ALS_GRID),
@@ -60,7 +60,9 @@ def model_specs(seed: int = 0, num_threads: int = 0) -> list[ModelSpec]:
 def configurations(grid: Mapping[str, Sequence[Any]], budget: int, seed: int = 0) -> list[Params]:
     """Every combination if there are at most ``budget``, else ``budget`` of them drawn at random (seeded)."""
     names = sorted(grid)
-    combos = [dict(zip(names, values, strict=True)) for values in itertools.product(*(grid[n] for n in names))]
+    combos = [
+        dict(zip(names, values, strict=True)) for values in itertools.product(*(grid[n] for n in names))
+    ]
     if len(combos) <= budget:
         return combos
     picks = np.random.default_rng(seed).choice(len(combos), size=budget, replace=False)

@@ -4,7 +4,8 @@ The schema comes from the main option ``schema`` and the URL from ``sqlalchemy.u
 ``MigrationSettings`` (``MIGRATIONS_SCHEMA``, ``DATABASE_URL``); the ``version_table`` lives in that schema,
 so this chain never collides with another package's. ``transaction_per_migration=True``: every revision
 commits on its own, which keeps each lock short and lets a revision step outside the transaction
-(``autocommit_block``) for ``CREATE INDEX CONCURRENTLY``."""
+(``autocommit_block``) for ``CREATE INDEX CONCURRENTLY``.
+"""
 
 import re
 

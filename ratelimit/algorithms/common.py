@@ -52,13 +52,7 @@ class Step(NamedTuple, Generic[S]):
 
 def decision_from_reply(limit: int, reply: Reply | list[int]) -> Decision:
     allowed, remaining, reset_after_us, retry_after_us = reply
-    return Decision(
-        allowed=bool(allowed),
-        limit=limit,
-        remaining=int(remaining),
-        reset_after=int(reset_after_us) / US_PER_S,
-        retry_after=int(retry_after_us) / US_PER_S,
-    )
+    return Decision(bool(allowed), limit, remaining, reset_after_us / US_PER_S, retry_after_us / US_PER_S)
 
 
 def check_cost(cost: int, limit: Limit) -> None:

@@ -42,4 +42,4 @@ def decide(state: Counter | None, now_us: int, window: Window, cost: int) -> Ste
 
 
 def max_reset_after_us(window: Window) -> int:
-    return window.period_us
+    return -(-window.period_us // 1000) * 1000  # Redis keeps the window as a TTL in whole milliseconds

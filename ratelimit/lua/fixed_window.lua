@@ -22,7 +22,8 @@ if count > 0 and ttl_ms < 0 then
 end
 
 if count + cost > limit then
-  return {0, limit - count, ttl_ms * 1000, ttl_ms * 1000}
+  local wait = math.max(ttl_ms, 1) * 1000  -- PTTL says 0 in the key's last millisecond; it is not gone yet
+  return {0, limit - count, wait, wait}
 end
 if count == 0 then
   redis.call('SET', key, cost, 'PX', period_ms)

@@ -2,7 +2,15 @@
 
 from recommender.data.download import ChecksumError, download_lastfm, find_lastfm
 from recommender.data.interactions import Interactions, from_triples
-from recommender.data.loaders import FORMATS, DataFormatError, Format, load, load_csv, load_lastfm, load_movielens
+from recommender.data.loaders import (
+    FORMATS,
+    DataFormatError,
+    Format,
+    load,
+    load_csv,
+    load_lastfm,
+    load_movielens,
+)
 from recommender.data.synthetic import SyntheticTruth, generate, synthetic
 
 __all__ = [

@@ -1,4 +1,5 @@
-"""``python -m recommender.data download [--url URL] [--dest DIR]``: fetch and verify the Last.fm 2K dataset."""
+"""``python -m recommender.data download [--url URL] [--dest DIR]``: fetch and verify the Last.fm 2K
+dataset."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     fetch = commands.add_parser("download", help="download the HetRec 2011 Last.fm 2K zip and verify SHA-256")
     fetch.add_argument("--url", default=LASTFM_URL, help="http(s):// or file:// URL of the zip")
-    fetch.add_argument("--dest", type=Path, default=DATA_DIR, help="folder to extract into (git-ignored data/)")
+    fetch.add_argument(
+        "--dest", type=Path, default=DATA_DIR, help="folder to extract into (git-ignored data/)"
+    )
     args = parser.parse_args(argv)
     try:
         folder = download_lastfm(url=args.url, dest=args.dest)

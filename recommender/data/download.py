@@ -45,7 +45,7 @@ def download_lastfm(
     sums: dict[str, str] | None = None,
     timeout_s: float = 120.0,
 ) -> Path:
-    """Download ``url`` (http(s) or ``file://``), extract the checked files into ``dest/<name>/``, verify them.
+    """Download ``url`` (http(s) or ``file://``), extract the checked files into ``dest/<name>/``, verify.
 
     Returns the folder holding ``user_artists.dat``. Already present and valid files are not fetched again.
     """

@@ -1,8 +1,9 @@
-"""The one in-memory shape every loader returns: a sparse user x item matrix of play counts plus the external ids.
+"""The one in-memory shape every loader returns: a sparse user x item matrix of play counts plus the external
+ids.
 
-Rows are users and columns are items, in the order of ``user_ids`` / ``item_ids``; a value is how often the user
-played the item (duplicates summed). Models see only the matrix; ids matter at the edges (files, artifacts, the
-service), so they travel with it.
+Rows are users and columns are items, in the order of ``user_ids`` / ``item_ids``; a value is how often the
+user played the item (duplicates summed). Models see only the matrix; ids matter at the edges (files,
+artifacts, the service), so they travel with it.
 """
 
 from __future__ import annotations

@@ -99,7 +99,9 @@ def _csv_rows(path: Path) -> Iterator[tuple[str, str, float]]:
         if number == 1 and [p.strip().lower() for p in parts] == ["user", "item", "count"]:
             continue
         if len(parts) != 3:
-            raise DataFormatError(f"{_where(path, number)}: expected 3 columns user,item,count, found {len(parts)}")
+            raise DataFormatError(
+                f"{_where(path, number)}: expected 3 columns user,item,count, found {len(parts)}"
+            )
         user, item = parts[0].strip(), parts[1].strip()
         if not user or not item:
             raise DataFormatError(f"{_where(path, number)}: empty user or item id")

@@ -4,8 +4,8 @@ Real play logs have two properties every recommender exploits: a few items get m
 tail), and users fall into tastes (genres) that pick items together. This generator plants both so tests can
 check that a model *finds* them: each item belongs to one of ``n_clusters`` tastes and has a power-law base
 popularity; each user has a favourite taste and draws a ``taste_strength`` share of their items from it (by
-popularity), the rest from the whole catalogue. Play counts are heavier inside the user's taste, as loyalty is.
-The same ``seed`` always yields the same data (it is the data of every test and of the embedded demo).
+popularity), the rest from the whole catalogue. Play counts are heavier inside the user's taste, as loyalty
+is. The same ``seed`` always yields the same data (it is the data of every test and of the embedded demo).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from recommender.data.interactions import Interactions, from_triples
 
 @dataclass(frozen=True)
 class SyntheticTruth:
-    """The planted structure: each user's favourite cluster and each item's cluster (indexed like the matrix)."""
+    """The planted structure: each user's favourite cluster and each item's cluster (matrix order)."""
 
     user_cluster: NDArray[np.int64]
     item_cluster: NDArray[np.int64]
@@ -30,6 +30,7 @@ def generate(
     n_users: int = 1000,
     n_items: int = 2000,
     n_clusters: int = 8,
+    *,
     mean_items_per_user: float = 25.0,
     popularity_exponent: float = 0.9,
     taste_strength: float = 0.8,

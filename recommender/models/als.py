@@ -5,11 +5,12 @@ rating: it says the user *probably* likes the item (preference p_ui = 1) with a 
 play count, c_ui = 1 + alpha * f(count); everything unplayed is a weak 0 (c_ui = 1). We minimise
     sum_ui c_ui (p_ui - x_u . y_i)^2 + lambda (|x|^2 + |y|^2)
 by fixing the items and solving every user's k x k normal equations, then the other way round. The trick that
-makes it cheap: (Y^T C_u Y + lambda I) = (Y^T Y + lambda I) + Y^T (C_u - I) Y, and the second term touches only
-the items the user played. Takács, Pilászy, Tikk, "Applications of the conjugate gradient method for implicit
-feedback collaborative filtering" (RecSys 2011), and benfred/implicit after them, solve each system approximately
-with a few conjugate-gradient steps warm-started from the last iterate instead of factorising it. Here the CG
-runs for all users at once as array operations (a gather, a row-wise dot and one sparse product per step).
+makes it cheap: (Y^T C_u Y + lambda I) = (Y^T Y + lambda I) + Y^T (C_u - I) Y, and the second term touches
+only the items the user played. Takács, Pilászy, Tikk, "Applications of the conjugate gradient method for
+implicit feedback collaborative filtering" (RecSys 2011), and benfred/implicit after them, solve each system
+approximately with a few conjugate-gradient steps warm-started from the last iterate instead of factorising
+it. Here the CG runs for all users at once as array operations (a gather, a row-wise dot and one sparse
+product per step).
 
 Fold-in (implicit's ``recalculate_user``) solves one user's system exactly from their current history, so new
 plays count without retraining; the same system explains a score as a sum of per-played-item contributions
@@ -18,6 +19,7 @@ plays count without retraining; the same system explains a score as a sum of per
 
 from __future__ import annotations
 
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from typing import Literal, Self
@@ -80,6 +82,7 @@ def cg_half_step(
     y: Factors,
     regularization: float,
     cg_steps: int,
+    *,
     pool: ThreadPoolExecutor | None = None,
 ) -> None:
     """Update every row of ``x`` (in place) by ``cg_steps`` CG steps on its normal equations, ``y`` fixed.
@@ -100,7 +103,7 @@ def cg_half_step(
     edges = [0, *bounds.tolist(), conf.shape[0]]
     futures = [
         pool.submit(_cg_rows, conf[lo:hi], x[lo:hi], y, gram, cg_steps)  # type: ignore[union-attr]
-        for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+        for lo, hi in itertools.pairwise(edges)
         if hi > lo
     ]
     for future in futures:
@@ -115,6 +118,7 @@ class ALS(Recommender):
         factors: int = 64,
         regularization: float = 0.1,
         alpha: float = 2.0,
+        *,
         scale: Scale = "log",
         iterations: int = 15,
         cg_steps: int = 3,
@@ -155,8 +159,12 @@ class ALS(Recommender):
         conf_t = conf.T.tocsr()
         rng = np.random.default_rng(self.seed)
         # small positive start, as implicit does: large random factors would dominate the first solves
-        self.user_factors = (rng.random((conf.shape[0], self.factors), dtype=np.float32) * 0.01).astype(np.float32)
-        self.item_factors = (rng.random((conf.shape[1], self.factors), dtype=np.float32) * 0.01).astype(np.float32)
+        self.user_factors = (rng.random((conf.shape[0], self.factors), dtype=np.float32) * 0.01).astype(
+            np.float32
+        )
+        self.item_factors = (rng.random((conf.shape[1], self.factors), dtype=np.float32) * 0.01).astype(
+            np.float32
+        )
         steps = track(
             range(self.iterations), description="ALS", disable=not self.show_progress, transient=True
         )
@@ -164,12 +172,15 @@ class ALS(Recommender):
         # BLAS threads fighting over two cores make the small k x k products many times slower.
         with ThreadPoolExecutor(self.num_threads) as pool, threadpool_limits(1, "blas"):
             for _ in steps:
-                for rows, x, y in ((conf, self.user_factors, self.item_factors),
-                                   (conf_t, self.item_factors, self.user_factors)):
-                    cg_half_step(rows, x, y, self.regularization, self.cg_steps, pool)
+                for rows, x, y in (
+                    (conf, self.user_factors, self.item_factors),
+                    (conf_t, self.item_factors, self.user_factors),
+                ):
+                    cg_half_step(rows, x, y, self.regularization, self.cg_steps, pool=pool)
         return self
 
     def score(self, counts: sp.csr_matrix, users: NDArray[np.int64]) -> NDArray[np.float32]:
+        del counts  # a factor model scores from the users' trained factors
         return np.asarray(self.user_factors[users] @ self.item_factors.T, dtype=np.float32)
 
     # ---- one user at a time: what the online service needs -------------------------------------------------
@@ -178,8 +189,10 @@ class ALS(Recommender):
         self, items: NDArray[np.int64], counts: NDArray[np.floating]
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """The k x k matrix W_u = Y^T C_u Y + lambda I, the right-hand side Y^T C_u p_u, and c_u."""
-        row = sp.csr_matrix((np.asarray(counts, np.float32), (np.zeros(len(items), int), items)),
-                            shape=(1, self.item_factors.shape[0]))
+        row = sp.csr_matrix(
+            (np.asarray(counts, np.float32), (np.zeros(len(items), int), items)),
+            shape=(1, self.item_factors.shape[0]),
+        )
         conf = confidence(row, self.alpha, self.scale)
         y = self.item_factors.astype(np.float64)
         played = y[conf.indices]
@@ -193,7 +206,8 @@ class ALS(Recommender):
         if len(items) == 0:
             return np.zeros(self.factors, dtype=np.float32)
         w, rhs, _ = self._user_system(np.asarray(items, np.int64), counts)
-        return scipy.linalg.solve(w, rhs, assume_a="pos").astype(np.float32)
+        solved: NDArray[np.float64] = scipy.linalg.solve(w, rhs, assume_a="pos")
+        return solved.astype(np.float32)
 
     def explain(
         self, items: NDArray[np.int64], counts: NDArray[np.floating], item: int, n: int = 5
@@ -207,14 +221,17 @@ class ALS(Recommender):
             return 0.0, []
         order = np.argsort(items)  # the system lists played items in index order
         w, _, c = self._user_system(items[order], np.asarray(counts)[order])
-        weighted = scipy.linalg.cho_solve(scipy.linalg.cho_factor(w), self.item_factors[item].astype(np.float64))
+        weighted = scipy.linalg.cho_solve(
+            scipy.linalg.cho_factor(w), self.item_factors[item].astype(np.float64)
+        )
         contributions = c * (self.item_factors[items[order]].astype(np.float64) @ weighted)
         best = np.argsort(-contributions)[:n]
         return float(contributions.sum()), [(int(items[order][j]), float(contributions[j])) for j in best]
 
     def similar_items(self, item: int, k: int = 10) -> NDArray[np.int64]:
-        """The ``k`` items whose factors have the highest cosine with ``item``'s (the item itself excluded)."""
+        """The ``k`` items whose factors have the highest cosine with ``item``'s (itself excluded)."""
         norms = np.linalg.norm(self.item_factors, axis=1)
         sims = (self.item_factors @ self.item_factors[item]) / np.maximum(norms * norms[item], 1e-12)
         sims[item] = -np.inf
-        return top_k(sims[None, :], k)[0]
+        best: NDArray[np.int64] = top_k(sims[None, :], k)[0]
+        return best

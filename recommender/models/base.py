@@ -1,8 +1,9 @@
 """What every model offers the evaluator and the ranker: fit on a count matrix, score users, recommend top-k.
 
 A model is fitted on a user x item matrix of play counts (CSR). ``score`` returns a dense block of scores for
-some users given their histories (rows of the same matrix); ``recommend`` turns scores into the top-k items with
-the items a user already played removed, since recommending what someone already listens to teaches nothing.
+some users given their histories (rows of the same matrix); ``recommend`` turns scores into the top-k items
+with the items a user already played removed, since recommending what someone already listens to teaches
+nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-# Scoring every item for every user at once costs users x items floats; this many users at a time keeps it small.
+# Scoring every item for every user at once costs users x items floats; batches of users keep it small.
 SCORE_BATCH = 512
 
 
@@ -73,7 +74,7 @@ def log_counts(counts: sp.csr_matrix) -> sp.csr_matrix:
 def bm25_weight(counts: sp.csr_matrix, k1: float = 100.0, b: float = 0.8) -> sp.csr_matrix:
     """BM25 weights as in implicit's ``bm25_weight`` (items are documents, users are terms).
 
-    idf down-weights heavy users (who co-occur with everything); the length norm down-weights very popular items.
+    idf down-weights heavy users (who co-occur with everything); the length norm, very popular items.
     """
     item_users = counts.T.tocoo().astype(np.float64)
     n_items = float(item_users.shape[0])

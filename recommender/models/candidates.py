@@ -59,7 +59,9 @@ def _batch(
         rank[rows, best] = np.arange(best.shape[1], dtype=np.float32)[None, :]
         scores.append(s)
         ranks.append(rank)
-    pool[history.nonzero()] = False  # a generator with fewer than n unseen items could have proposed seen ones
+    pool[history.nonzero()] = (
+        False  # a generator with fewer than n unseen items could have proposed seen ones
+    )
     r, items = np.nonzero(pool)
     columns: list[NDArray[np.float32]] = []
     for s, rank in zip(scores, ranks, strict=True):
@@ -67,7 +69,7 @@ def _batch(
         top = s.max(axis=1)  # the user's best unseen score
         value = np.where(np.isfinite(value), value, np.nan)  # -inf: the generator cannot score this item
         scale = np.where(np.isfinite(top) & (np.abs(top) > 0), np.abs(top), 1.0)[r]
-        columns.extend([value, value / scale, rank[r, items]])
+        columns.extend([value, (value / scale).astype(np.float32), rank[r, items]])
     n_items_user = np.diff(history.indptr).astype(np.float64)
     plays = np.asarray(history.sum(axis=1)).ravel()
     columns.extend([np.log1p(listeners[items]), np.log1p(n_items_user[r]), np.log1p(plays[r])])

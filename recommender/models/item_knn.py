@@ -1,9 +1,9 @@
 """Item-based k-nearest-neighbours: "people who played what you played also played this".
 
 Sarwar et al., "Item-based collaborative filtering recommendation algorithms" (WWW 2001); Linden, Smith, York,
-"Amazon.com recommendations: item-to-item collaborative filtering" (IEEE Internet Computing 2003).
-Each item keeps its ``neighbours`` most similar items; a user's score for item j is the sum of the similarities
-between j and the items they played. Two similarities, as implicit offers them:
+"Amazon.com recommendations: item-to-item collaborative filtering" (IEEE Internet Computing 2003). Each item
+keeps its ``neighbours`` most similar items; a user's score for item j is the sum of the similarities between
+j and the items they played. Two similarities, as implicit offers them:
 
 - ``cosine`` on the binarised matrix: the cosine of two items' listener sets;
 - ``bm25``: item vectors weighted by BM25 (Robertson et al.) then dotted, which discounts heavy users and

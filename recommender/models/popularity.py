@@ -1,7 +1,7 @@
 """The baseline every personalised model must clearly beat: recommend what most users play.
 
-Popularity is counted as the number of distinct listeners per item (not total plays, which one obsessive fan can
-inflate). It is also the honest cold-start answer for a user we know nothing about.
+Popularity is counted as the number of distinct listeners per item (not total plays, which one obsessive fan
+can inflate). It is also the honest cold-start answer for a user we know nothing about.
 """
 
 from __future__ import annotations
@@ -26,4 +26,5 @@ class Popularity(Recommender):
         return self
 
     def score(self, counts: sp.csr_matrix, users: NDArray[np.int64]) -> NDArray[np.float32]:
+        del counts  # the same list for everyone; exclusion of played items happens in recommend
         return np.tile(self.listeners, (len(users), 1))

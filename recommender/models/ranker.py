@@ -1,14 +1,15 @@
 """Stage two: a learned ranker (LightGBM LambdaRank) orders the pooled candidates.
 
-Burges, "From RankNet to LambdaRank to LambdaMART: An Overview" (MSR-TR-2010-82); Ke et al., "LightGBM: A Highly
-Efficient Gradient Boosting Decision Tree" (NeurIPS 2017). LambdaMART fits trees to gradients that are weighted by
-how much swapping two items would change NDCG, so it optimises the ranking metric we report, not a proxy.
+Burges, "From RankNet to LambdaRank to LambdaMART: An Overview" (MSR-TR-2010-82); Ke et al., "LightGBM: A
+Highly Efficient Gradient Boosting Decision Tree" (NeurIPS 2017). LambdaMART fits trees to gradients that are
+weighted by how much swapping two items would change NDCG, so it optimises the ranking metric we report, not a
+proxy.
 
 Leakage is the classic mistake here: the ranker must learn from data its generators did not train on. So the
-training data is split again, *inside* the training part: the generators are fitted on the inner training split,
-their candidates for each user are labelled with that user's inner held-out items, and the ranker learns from
-those. At serving time the same features come from generators refitted on all training data; the features are
-chosen (ranks, scores relative to the user's best) to mean the same thing after that refit.
+training data is split again, *inside* the training part: the generators are fitted on the inner training
+split, their candidates for each user are labelled with that user's inner held-out items, and the ranker
+learns from those. At serving time the same features come from generators refitted on all training data; the
+features are chosen (ranks, scores relative to the user's best) to mean the same thing after that refit.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class TwoStageRanker:
     def fit(
         self, generators: Mapping[str, Recommender], train: sp.csr_matrix, held_out: sp.csr_matrix
     ) -> Self:
-        """Learn from ``generators`` fitted on ``train``, labelled by ``held_out`` (the inner split's test part)."""
+        """Learn from ``generators`` fitted on ``train``, labelled by ``held_out`` (the inner test part)."""
         import lightgbm  # noqa: PLC0415 - heavy import, only when training
 
         users = np.flatnonzero(np.diff(held_out.indptr) > 0).astype(np.int64)
@@ -74,14 +75,18 @@ class TwoStageRanker:
         positives = np.bincount(candidates.users, weights=y, minlength=train.shape[0])
         keep_users = np.flatnonzero(positives > 0)
         rng = np.random.default_rng(self.seed)
-        stop_users = rng.choice(keep_users, size=int(len(keep_users) * self.early_stopping_share), replace=False)
+        stop_users = rng.choice(
+            keep_users, size=int(len(keep_users) * self.early_stopping_share), replace=False
+        )
         fit_rows = np.isin(candidates.users, keep_users) & ~np.isin(candidates.users, stop_users)
         stop_rows = np.isin(candidates.users, stop_users)
         fit_part, stop_part = _subset(candidates, fit_rows), _subset(candidates, stop_rows)
         fit_set = lightgbm.Dataset(
             fit_part.features, y[fit_rows], group=fit_part.group_sizes(), feature_name=list(candidates.names)
         )
-        stop_set = lightgbm.Dataset(stop_part.features, y[stop_rows], group=stop_part.group_sizes(), reference=fit_set)
+        stop_set = lightgbm.Dataset(
+            stop_part.features, y[stop_rows], group=stop_part.group_sizes(), reference=fit_set
+        )
         self.model = lightgbm.train(
             {**self.params, "seed": self.seed, "num_threads": self.num_threads},
             fit_set,
@@ -92,7 +97,11 @@ class TwoStageRanker:
         return self
 
     def recommend(
-        self, generators: Mapping[str, Recommender], counts: sp.csr_matrix, users: NDArray[np.int64], k: int = 10
+        self,
+        generators: Mapping[str, Recommender],
+        counts: sp.csr_matrix,
+        users: NDArray[np.int64],
+        k: int = 10,
     ) -> NDArray[np.int64]:
         """Top-``k`` per user (in the order of ``users``) among the candidates, by the ranker's score."""
         candidates = build_candidates(generators, counts, users, self.n_candidates)
@@ -105,7 +114,7 @@ class TwoStageRanker:
         starts = np.searchsorted(ranked_users, np.sort(users))
         picks = starts[:, None] + np.arange(k)[None, :]
         by_sorted_user = ranked_items[picks]
-        out = np.empty_like(by_sorted_user)
+        out: NDArray[np.int64] = np.empty_like(by_sorted_user)
         out[np.argsort(users, kind="stable")] = by_sorted_user  # back to the caller's order of users
         return out
 
@@ -115,4 +124,6 @@ class TwoStageRanker:
 
 
 def _subset(candidates: Candidates, rows: NDArray[np.bool_]) -> Candidates:
-    return Candidates(candidates.users[rows], candidates.items[rows], candidates.features[rows], candidates.names)
+    return Candidates(
+        candidates.users[rows], candidates.items[rows], candidates.features[rows], candidates.names
+    )

@@ -48,7 +48,9 @@ def sample_users(workload: Workload) -> list[int]:
     return [ranked[0], ranked[len(ranked) // 2], ranked[-1], workload.plays[-1].user_id, 10**9]
 
 
-async def test_recent_plays_are_the_users_last_50_newest_first(store: ListeningStore, workload: Workload) -> None:
+async def test_recent_plays_are_the_users_last_50_newest_first(
+    store: ListeningStore, workload: Workload
+) -> None:
     await load(store, workload)
     reference = await reference_of(workload)
     heaviest = sample_users(workload)[0]
@@ -73,20 +75,24 @@ async def test_top_tracks_per_week_and_country_match_the_reference(
     assert len(await store.top_tracks_week_country("US", spec.last_week, limit=3)) == 3
 
 
-async def test_users_who_played_both_tracks_match_the_reference(store: ListeningStore, workload: Workload) -> None:
+async def test_users_who_played_both_tracks_match_the_reference(
+    store: ListeningStore, workload: Workload
+) -> None:
     await load(store, workload)
     reference = await reference_of(workload)
     hits = workload.tracks_by_popularity
     pairs = [*workload.hit_pairs(5), (hits[0], hits[-1]), (hits[3], hits[3]), (hits[0], 10**9)]
     for x, y in pairs:
         assert await store.users_played_both(x, y) == await reference.users_played_both(x, y), (x, y)
-    assert await store.users_played_both(hits[0], hits[1]), "hits share listeners: the test compares something"
+    assert await store.users_played_both(hits[0], hits[1]), (
+        "hits share listeners: the test compares something"
+    )
 
 
 async def test_ties_at_the_cut_go_to_the_lower_track_id(store: ListeningStore) -> None:
     """12 tracks with 2 plays each and 3 with 3: the top 10 are the 3, then the 7 lowest ids of the 12."""
     at = dt.datetime(2024, 1, 3, 12, tzinfo=dt.UTC)
-    counts = {track: 2 for track in range(200, 188, -1)} | {7: 3, 900: 3, 50: 3}
+    counts = dict.fromkeys(range(200, 188, -1), 2) | {7: 3, 900: 3, 50: 3}
     plays = [
         Play(user, track, at + dt.timedelta(seconds=track * 10 + user), "SE")
         for track, n in counts.items()

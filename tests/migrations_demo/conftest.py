@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 import pytest
@@ -18,7 +18,7 @@ class Database:
     url: str
     schema: str
 
-    def connect(self, role: str = "test") -> psycopg.Connection[tuple[object, ...]]:
+    def connect(self, role: str = "test") -> psycopg.Connection[Any]:
         conn = psycopg.connect(self.url, autocommit=True, application_name=f"{self.schema}:{role}")
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
         return conn
@@ -36,7 +36,7 @@ class Database:
 
     def scalar(self, query: str, *params: object) -> object:
         with self.connect() as conn:
-            row = conn.execute(query, params or None).fetchone()  # type: ignore[arg-type]
+            row = conn.execute(query, params or None).fetchone()
         return row[0] if row else None
 
     def constraint_exists(self, name: str) -> bool:
@@ -50,5 +50,5 @@ class Database:
 
 
 @pytest.fixture
-def db(database_url: str, pg_schema: str) -> Iterator[Database]:
+def db(database_url: str, pg_schema: str) -> Database:
     return Database(database_url, pg_schema)

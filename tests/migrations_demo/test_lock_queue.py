@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import psycopg
 import pytest
@@ -24,7 +25,7 @@ CHECK = "plays_ms_played_nonnegative"
 
 
 @pytest.fixture
-def adversary(db: Database) -> Iterator[psycopg.Connection[tuple[object, ...]]]:
+def adversary(db: Database) -> Iterator[psycopg.Connection[Any]]:
     db.seeded_at("0004", ROWS)
     conn = db.connect("adversary")
     conn.execute("BEGIN")
@@ -55,7 +56,7 @@ def wait_until_waiting_for_a_lock(db: Database, role: str) -> None:
 
 
 def test_naive_ddl_queued_behind_a_long_transaction_stalls_every_later_query(
-    db: Database, adversary: psycopg.Connection[tuple[object, ...]]
+    db: Database, adversary: psycopg.Connection[Any]
 ) -> None:
     def naive() -> None:
         with db.connect("migration") as conn:
@@ -74,7 +75,7 @@ def test_naive_ddl_queued_behind_a_long_transaction_stalls_every_later_query(
 
 
 def test_safe_ddl_gives_up_on_lock_timeout_leaves_the_schema_unchanged_and_stalls_reads_only_briefly(
-    db: Database, adversary: psycopg.Connection[tuple[object, ...]]
+    db: Database, adversary: psycopg.Connection[Any]
 ) -> None:
     policy = LockPolicy(lock_timeout_ms=300, attempts=3, retry_base_s=0.05, retry_max_s=0.1)
     latencies: list[float] = []
@@ -101,7 +102,7 @@ def test_safe_ddl_gives_up_on_lock_timeout_leaves_the_schema_unchanged_and_stall
 
 
 def test_safe_ddl_retries_with_jitter_until_the_blocker_ends_then_succeeds(
-    db: Database, adversary: psycopg.Connection[tuple[object, ...]]
+    db: Database, adversary: psycopg.Connection[Any]
 ) -> None:
     threading.Timer(1.0, adversary.rollback).start()
     events: list[LockEvent] = []

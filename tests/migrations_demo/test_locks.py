@@ -35,12 +35,10 @@ FAST = LockPolicy(lock_timeout_ms=10, attempts=3, retry_base_s=0.001, retry_max_
 
 
 def chained() -> BaseException:
-    try:
-        raise FakeDbError(LOCK_NOT_AVAILABLE)
-    except FakeDbError as inner:
-        outer = RuntimeError("migration failed")
-        outer.__cause__ = inner
-        return outer
+    """What ``raise RuntimeError(...) from driver_error`` produces."""
+    outer = RuntimeError("migration failed")
+    outer.__cause__ = FakeDbError(LOCK_NOT_AVAILABLE)
+    return outer
 
 
 def with_retries(step: Callable[[], None], events: list[LockEvent] | None = None) -> None:

@@ -67,7 +67,7 @@ async def make_client() -> AsyncIterator[Callable[[FastAPI], httpx.AsyncClient]]
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:
-    """Every line of ``text`` must be one JSON object: that is the claim under test, so this fails otherwise."""
+    """Every line of ``text`` must be one JSON object (the claim under test), so this fails otherwise."""
     return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 

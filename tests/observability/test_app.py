@@ -41,7 +41,8 @@ def test_our_middleware_is_outermost_whatever_order_middleware_was_added_in(serv
     instrument(app, service=service, tracing=False)
     app.add_middleware(Inner)  # type: ignore[arg-type]
     app.build_middleware_stack()
-    assert [m.cls for m in app.user_middleware] == [RequestContextMiddleware, MetricsMiddleware, Inner, Inner]
+    order: list[object] = [m.cls for m in app.user_middleware]
+    assert order == [RequestContextMiddleware, MetricsMiddleware, Inner, Inner]
 
 
 @pytest.mark.unit

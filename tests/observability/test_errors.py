@@ -25,7 +25,7 @@ def build(service: str) -> FastAPI:
     app = FastAPI()
 
     @app.post("/tracks")
-    async def create(track: Track, notify: bool = False) -> dict[str, Any]:  # noqa: FBT002 - a query flag
+    async def create(track: Track, notify: bool = False) -> dict[str, Any]:
         return {"track": track.model_dump(), "notify": notify}
 
     @app.get("/tracks/{track_id}")
@@ -118,7 +118,8 @@ async def test_an_unhandled_exception_is_a_500_envelope_without_internals(
 
 @pytest.mark.unit
 @pytest.mark.parametrize(
-    ("status", "code"), [(404, "not_found"), (429, "too_many_requests"), (418, "im_a_teapot"), (599, "http_error")]
+    ("status", "code"),
+    [(404, "not_found"), (429, "too_many_requests"), (418, "im_a_teapot"), (599, "http_error")],
 )
 def test_status_codes_get_stable_snake_case_codes(status: int, code: str) -> None:
     assert status_code_name(status) == code
@@ -127,4 +128,6 @@ def test_status_codes_get_stable_snake_case_codes(status: int, code: str) -> Non
 @pytest.mark.unit
 def test_validation_messages_list_locations_in_order() -> None:
     errors = [{"loc": ("body", "items", 0, "id"), "msg": "Field required"}, {"loc": (), "msg": "Bad"}]
-    assert describe_validation_errors(errors) == "Invalid request: body.items.0.id: Field required; request: Bad"
+    assert (
+        describe_validation_errors(errors) == "Invalid request: body.items.0.id: Field required; request: Bad"
+    )

@@ -83,8 +83,8 @@ def test_duplicate_check_names_are_refused(service: str) -> None:
     ("db", "cache", "status_code", "overall"),
     [(ok, ok, 200, "ok"), (ok, refused, 200, "degraded"), (refused, ok, 503, "down")],
 )
-async def test_readyz_reports_each_dependency_and_healthz_stays_up(  # noqa: PLR0913 - parametrised cases
-    db: Callable[[], object], cache: Callable[[], object], status_code: int, overall: str,
+async def test_readyz_reports_each_dependency_and_healthz_stays_up(
+    *, db: Callable[[], object], cache: Callable[[], object], status_code: int, overall: str,
     service: str, make_client: MakeClient,
 ) -> None:  # fmt: skip
     app = FastAPI()

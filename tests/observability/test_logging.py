@@ -60,10 +60,13 @@ def test_uvicorn_access_logger_is_silenced_so_our_access_line_is_the_only_one(
     assert capsys.readouterr().out == ""
 
 
-def test_an_exception_is_a_structured_field_on_the_same_single_line(capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_exception_is_a_structured_field_on_the_same_single_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     configure_logging("svc", "INFO")
+    config: dict[str, str] = {}
     try:
-        {}["missing"]  # noqa: B018 - the point is the KeyError
+        config["missing"]  # the KeyError is the point
     except KeyError:
         get_logger("t").exception("lookup_failed")
     out = capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""RED metrics: exact names, labels and buckets; bounded cardinality; sums that hold across worker processes."""
+"""RED metrics: exact names, labels and buckets; bounded cardinality; sums that hold across workers."""
 
 from __future__ import annotations
 
@@ -7,17 +7,19 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from observability import instrument
-from observability.metrics import BUCKETS, normalise_method
+from observability.metrics import BUCKETS, MemoryCollector, MemoryRecorder, normalise_method
 from tests.support.servers import free_port
 
 MakeClient = Callable[[FastAPI], httpx.AsyncClient]
@@ -50,7 +52,9 @@ def build(service: str) -> FastAPI:
 
 
 @pytest.mark.unit
-@pytest.mark.parametrize(("method", "label"), [("GET", "GET"), ("PATCH", "PATCH"), ("BREW", "OTHER"), ("get", "OTHER")])
+@pytest.mark.parametrize(
+    ("method", "label"), [("GET", "GET"), ("PATCH", "PATCH"), ("BREW", "OTHER"), ("get", "OTHER")]
+)
 def test_only_standard_methods_become_label_values(method: str, label: str) -> None:
     assert normalise_method(method) == label
 
@@ -151,7 +155,9 @@ async def test_metrics_add_up_across_two_uvicorn_workers(two_workers: str) -> No
     """Whichever worker answers a scrape, the counter is the sum of both workers' requests."""
     served_by: dict[int, int] = {}
     sent = 0
-    limits = httpx.Limits(max_keepalive_connections=0)  # a new connection per request: the kernel spreads them
+    limits = httpx.Limits(
+        max_keepalive_connections=0
+    )  # a new connection per request: the kernel spreads them
     async with httpx.AsyncClient(base_url=two_workers, limits=limits, timeout=10) as client:
         while len(served_by) < 2 or sent < 200:
             assert sent < 2000, f"one worker served everything: {served_by}"
@@ -165,3 +171,29 @@ async def test_metrics_add_up_across_two_uvicorn_workers(two_workers: str) -> No
         [total] = [s.value for s in samples(page, "http_requests_total", "demo-catalog")
                    if s.labels["route"] == "/worker"]  # fmt: skip
         assert total == sent
+
+
+@pytest.mark.unit
+def test_the_in_memory_recorder_exposes_exactly_what_prometheus_client_objects_would() -> None:
+    """Same observations, same samples: bucket edges inclusive (le), cumulative counts, +Inf, sum, count."""
+    reference = CollectorRegistry()
+    counter = Counter("http_requests", "", ["service", "method", "route", "status"], registry=reference)
+    labels = ["service", "method", "route"]
+    histogram = Histogram("http_request_duration_seconds", "", labels, buckets=BUCKETS, registry=reference)
+    ours = MemoryRecorder()
+    for seconds in (0.0, 0.001, 0.005, 0.0051, 0.25, 0.2500001, 3.0, 10.0, 11.0, 99.0):
+        ours.started("GET")
+        ours.finished("GET", "/x", 200, seconds)
+        counter.labels("svc", "GET", "/x", "200").inc()
+        histogram.labels("svc", "GET", "/x").observe(seconds)
+
+    def comparable(families: Iterable[Metric]) -> set[tuple[str, tuple[tuple[str, str], ...], float]]:
+        return {
+            (s.name, tuple(sorted(s.labels.items())), round(s.value, 9))
+            for family in families
+            for s in family.samples
+            if not s.name.endswith("_created") and family.name != "http_requests_in_progress"
+        }
+
+    assert comparable(MemoryCollector.families({"svc": ours})) == comparable(reference.collect())
+    assert ours.in_progress == {"GET": 0}

@@ -18,7 +18,7 @@ def test_an_id_of_1_to_128_safe_characters_is_accepted(candidate: str) -> None:
 
 @pytest.mark.parametrize(
     "candidate",
-    ["", "A" * 129, "has space", "quote\"d", "new\nline", "semi;colon", "slash/", "{json}", "caf\u00e9"],
+    ["", "A" * 129, "has space", 'quote"d', "new\nline", "semi;colon", "slash/", "{json}", "caf\u00e9"],
 )
 def test_an_empty_long_or_unsafe_id_is_rejected(candidate: str) -> None:
     """Such values could forge or bloat log lines or break the echoed header."""

@@ -1,4 +1,4 @@
-"""Route templates: every matched request maps to its template, everything else to one ``<unmatched>`` value."""
+"""Route templates: a matched request maps to its template, everything else to one ``<unmatched>``."""
 
 from __future__ import annotations
 
@@ -94,4 +94,7 @@ async def test_routes_added_after_the_first_request_are_still_resolved(
         return x
 
     await client.get("/late/1")
-    assert [line["route"] for line in access_lines(capsys.readouterr().out)] == ["/items/{item_id}", "/late/{x}"]
+    assert [line["route"] for line in access_lines(capsys.readouterr().out)] == [
+        "/items/{item_id}",
+        "/late/{x}",
+    ]

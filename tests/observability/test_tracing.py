@@ -1,4 +1,4 @@
-"""Tracing: a server span per request, its ids in every log line, spans exported only when an endpoint is set."""
+"""Tracing: a server span per request, its ids in every log line, export only when an endpoint is set."""
 
 from __future__ import annotations
 
@@ -40,10 +40,12 @@ def build(service: str, *, tracing: bool = True) -> tuple[FastAPI, list[tuple[in
 def test_no_exporter_is_built_unless_an_otlp_endpoint_is_set() -> None:
     assert obs_tracing.span_exporter(ObservabilitySettings()) is None
     assert obs_tracing.span_exporter(ObservabilitySettings(otel_exporter_otlp_endpoint="  ")) is None
-    exporter = obs_tracing.span_exporter(ObservabilitySettings(otel_exporter_otlp_endpoint="http://jaeger:4318/"))
+    exporter = obs_tracing.span_exporter(
+        ObservabilitySettings(otel_exporter_otlp_endpoint="http://jaeger:4318/")
+    )
     assert isinstance(exporter, OTLPSpanExporter)
     assert exporter._endpoint == "http://jaeger:4318/v1/traces"
-    exporter.shutdown()
+    exporter.shutdown()  # type: ignore[no-untyped-call] # untyped upstream
 
 
 @pytest.mark.integration

@@ -17,8 +17,10 @@ from prometheus_client import REGISTRY
 from starlette.types import ASGIApp, Receive, Scope, Send
 from structlog.testing import capture_logs
 
+from observability import instrument, request_id
 from ratelimit.breaker import CircuitBreaker
 from ratelimit.decision import Limit
+from ratelimit.errors import OBSERVABILITY_SCOPE_KEY
 from ratelimit.identity import TrustedProxies, api_key, client_ip, first_of, user_id
 from ratelimit.middleware import RateLimitDependency, RateLimitMiddleware, install_rate_limit_handler
 from ratelimit.policy import Enforcer, Policy, Rule
@@ -125,6 +127,30 @@ async def test_the_request_id_comes_from_the_observability_state_or_is_made_up_a
     made_up = refused.json()["error"]["request_id"]
     assert len(made_up) == 32
     assert refused.headers["X-Request-ID"] == made_up
+
+
+async def test_behind_observability_the_envelope_quotes_the_request_id_the_response_echoes() -> None:
+    """One id per request: the one observability minted and logs, in the body and in a single header."""
+    app = make_app([Rule(Policy("obs", BudgetLimiter(Limit(1, 60)), IDENTIFY))])
+    instrument(app, service="ratelimit-test", tracing=False)
+    async with await client_for(app) as client:
+        await client.get("/api/items")
+        refused = await client.get("/api/items")
+    assert refused.status_code == 429
+    assert refused.headers.get_list("X-Request-ID") == [refused.json()["error"]["request_id"]]
+
+
+def test_the_scope_key_we_read_is_the_one_observability_writes() -> None:
+    assert OBSERVABILITY_SCOPE_KEY == request_id.SCOPE_KEY
+
+
+async def test_a_malformed_incoming_request_id_is_not_echoed() -> None:
+    app = make_app([Rule(Policy("bad-id", BudgetLimiter(Limit(1, 60)), IDENTIFY))])
+    async with await client_for(app) as client:
+        await client.get("/api/items")
+        refused = await client.get("/api/items", headers={"X-Request-ID": 'x" onmouseover="evil'})
+    assert refused.json()["error"]["request_id"] != 'x" onmouseover="evil'
+    assert len(refused.json()["error"]["request_id"]) == 32
 
 
 async def test_routes_under_no_policy_get_no_ratelimit_fields(

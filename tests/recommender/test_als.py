@@ -1,4 +1,5 @@
-"""ALS (Hu, Koren, Volinsky 2008) solved by vectorised conjugate gradient: correct, structured, fold-in, explain."""
+"""ALS (Hu, Koren, Volinsky 2008) solved by vectorised conjugate gradient: correct, structured, fold-in,
+explain."""
 
 from __future__ import annotations
 
@@ -13,10 +14,10 @@ pytestmark = pytest.mark.unit
 
 
 def _blocks() -> sp.csr_matrix:
-    """Two tastes: users 0-7 play items 0-5, users 8-15 play items 6-11; each user skips two of their block."""
+    """Two tastes: users 0-7 play items 0-5, users 8-15 items 6-11; each user skips two of their block."""
     rows, cols = [], []
     for user in range(16):
-        block = range(0, 6) if user < 8 else range(6, 12)
+        block = range(6) if user < 8 else range(6, 12)
         skipped = {block[user % 6], block[(user + 3) % 6]}
         for item in block:
             if item not in skipped:
@@ -27,7 +28,7 @@ def _blocks() -> sp.csr_matrix:
 
 
 def test_cg_with_enough_steps_solves_every_users_normal_equations_exactly() -> None:
-    """k CG steps solve a k x k SPD system: compare with a direct solve of (Y^T C_u Y + lambda I) x = Y^T C_u p."""
+    """k CG steps solve a k x k SPD system: compare with solving (Y^T C_u Y + lambda I) x = Y^T C_u p."""
     rng = np.random.default_rng(1)
     counts = sp.random(30, 20, density=0.3, random_state=2, format="csr", dtype=np.float32) * 20
     conf = confidence(counts, alpha=2.0, scale="log")

@@ -46,7 +46,9 @@ def test_a_saved_index_loads_and_answers_the_same(tmp_path: Path) -> None:
 def test_the_synthetic_catalogue_keeps_the_factors_structure() -> None:
     """Sampled around trained factors: every vector is near one of them, and norms stay in the same range."""
     rng = np.random.default_rng(2)
-    trained = rng.standard_normal((50, 8)).astype(np.float32) * rng.uniform(0.2, 3.0, (50, 1)).astype(np.float32)
+    trained = rng.standard_normal((50, 8)).astype(np.float32) * rng.uniform(0.2, 3.0, (50, 1)).astype(
+        np.float32
+    )
     catalogue = catalogue_around(trained, 2000, seed=3, noise=0.1)
     nearest = np.min(np.linalg.norm(catalogue[:, None, :] - trained[None, :, :], axis=2), axis=1)
     assert np.percentile(nearest, 95) < 0.5 * np.median(np.linalg.norm(trained, axis=1))

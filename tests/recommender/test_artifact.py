@@ -1,4 +1,5 @@
-"""Artifacts round-trip (factors, ids, history, index, manifest), are written atomically, and serve via Engine."""
+"""Artifacts round-trip (factors, ids, history, index, manifest), are written atomically, and serve via
+Engine."""
 
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ def artifact_root(tmp_path_factory: pytest.TempPathFactory, small: Interactions)
     return root
 
 
-def test_train_writes_one_complete_artifact_with_metrics_and_data_hash(artifact_root: Path, small: Interactions) -> None:
+def test_train_writes_one_complete_artifact_with_metrics_and_data_hash(
+    artifact_root: Path, small: Interactions
+) -> None:
     (folder,) = versions(artifact_root)
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["data"]["sha256"] == small.content_hash()

@@ -13,8 +13,26 @@ from recommender.data import synthetic
 
 pytestmark = pytest.mark.integration
 
-MODELS = ("popularity", "item_knn", "item_knn_bm25", "als", "implicit_als", "implicit_item_knn", "ease", "ranked")
-MODEL_KEYS = {"ndcg@10", "ndcg@10_std", "precision@10", "recall@10", "map@10", "hit_rate@10", "coverage", "fit_s"}
+MODELS = (
+    "popularity",
+    "item_knn",
+    "item_knn_bm25",
+    "als",
+    "implicit_als",
+    "implicit_item_knn",
+    "ease",
+    "ranked",
+)
+MODEL_KEYS = {
+    "ndcg@10",
+    "ndcg@10_std",
+    "precision@10",
+    "recall@10",
+    "map@10",
+    "hit_rate@10",
+    "coverage",
+    "fit_s",
+}
 
 
 def test_evaluate_cli_writes_every_model_with_the_same_keys(tmp_path: Path) -> None:
@@ -27,8 +45,26 @@ def test_evaluate_cli_writes_every_model_with_the_same_keys(tmp_path: Path) -> N
         for u, i, c in zip(coo.row, coo.col, coo.data, strict=True):
             writer.writerow([data.user_ids[u], data.item_ids[i], c])
     out = tmp_path / "eval.json"
-    assert evaluate.main(["--data", str(path), "--format", "csv", "--json", str(out), "--seeds", "0", "1",
-                          "--budget", "1", "--threads", "1"]) == 0
+    assert (
+        evaluate.main(
+            [
+                "--data",
+                str(path),
+                "--format",
+                "csv",
+                "--json",
+                str(out),
+                "--seeds",
+                "0",
+                "1",
+                "--budget",
+                "1",
+                "--threads",
+                "1",
+            ]
+        )
+        == 0
+    )
     result = json.loads(out.read_text())
     assert tuple(result["models"]) == MODELS
     assert all(set(entry) == MODEL_KEYS for entry in result["models"].values())
@@ -44,7 +80,17 @@ def test_bench_quick_writes_the_results_file_with_the_issue_keys(tmp_path: Path)
     assert set(result["dataset"]) == {"name", "users", "items", "interactions"}
     assert tuple(result["models"]) == MODELS
     assert all(set(entry) == MODEL_KEYS for entry in result["models"].values())
-    assert set(result["ann"]) == {"items", "M", "ef_construction", "ef_search", "build_s", "recall@10", "ann_ms",
-                                  "exact_ms"}
+    assert set(result["ann"]) == {
+        "items",
+        "M",
+        "ef_construction",
+        "ef_search",
+        "build_s",
+        "recall@10",
+        "ann_ms",
+        "exact_ms",
+    }
     personalised = [name for name in MODELS if name != "popularity"]
-    assert all(result["models"][n]["ndcg@10"] > result["models"]["popularity"]["ndcg@10"] for n in personalised)
+    assert all(
+        result["models"][n]["ndcg@10"] > result["models"]["popularity"]["ndcg@10"] for n in personalised
+    )

@@ -1,4 +1,5 @@
-"""Loaders read the three formats and reject bad files naming the file and the line; the generator is seeded."""
+"""Loaders read the three formats and reject bad files naming the file and the line; the generator is
+seeded."""
 
 from __future__ import annotations
 
@@ -19,7 +20,11 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_lastfm_loader_reads_counts_with_crlf_line_ends_and_sums_repeated_pairs(tmp_path: Path) -> None:
-    path = _write(tmp_path, "user_artists.dat", "userID\tartistID\tweight\r\n2\t51\t10\r\n2\t52\t3\r\n3\t51\t7\r\n2\t51\t5\r\n")
+    path = _write(
+        tmp_path,
+        "user_artists.dat",
+        "userID\tartistID\tweight\r\n2\t51\t10\r\n2\t52\t3\r\n3\t51\t7\r\n2\t51\t5\r\n",
+    )
     data = load_lastfm(path)
     assert (data.n_users, data.n_items, data.n_interactions) == (2, 2, 3)
     row, col = list(data.user_ids).index("2"), list(data.item_ids).index("51")
@@ -73,7 +78,7 @@ def test_an_empty_file_fails_naming_the_file(tmp_path: Path, text: str) -> None:
 
 
 def test_a_missing_file_fails_with_its_name(tmp_path: Path) -> None:
-    with pytest.raises(DataFormatError, match="nope.dat"):
+    with pytest.raises(DataFormatError, match=r"nope\.dat"):
         load_lastfm(tmp_path / "nope.dat")
 
 

@@ -1,4 +1,5 @@
-"""``python -m recommender.data download`` fetches a zip by URL, extracts the files and checks their SHA-256."""
+"""``python -m recommender.data download`` fetches a zip by URL, extracts the files and checks their
+SHA-256."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from recommender.data.download import LASTFM_DIRNAME, ChecksumError, download_la
 
 pytestmark = pytest.mark.integration
 
-FILES = {"user_artists.dat": b"userID\tartistID\tweight\r\n2\t51\t13883\r\n", "artists.dat": b"id\tname\r\n51\tX\r\n"}
+FILES = {
+    "user_artists.dat": b"userID\tartistID\tweight\r\n2\t51\t13883\r\n",
+    "artists.dat": b"id\tname\r\n51\tX\r\n",
+}
 
 
 def _zip(tmp_path: Path, files: dict[str, bytes], folder: str = "") -> str:
@@ -37,18 +41,20 @@ def test_download_extracts_and_verifies_the_archive_from_a_file_url(tmp_path: Pa
 
 def test_a_checksum_mismatch_fails_and_leaves_nothing_behind(tmp_path: Path) -> None:
     url = _zip(tmp_path, {**FILES, "artists.dat": b"tampered"})
-    with pytest.raises(ChecksumError, match="artists.dat has SHA-256"):
+    with pytest.raises(ChecksumError, match=r"artists\.dat has SHA-256"):
         download_lastfm(url=url, dest=tmp_path / "data", sums=_sums(FILES))
     assert list((tmp_path / "data").iterdir()) == []
 
 
 def test_an_archive_missing_a_file_is_rejected(tmp_path: Path) -> None:
     url = _zip(tmp_path, {"artists.dat": FILES["artists.dat"]})
-    with pytest.raises(ChecksumError, match="has no user_artists.dat"):
+    with pytest.raises(ChecksumError, match=r"has no user_artists\.dat"):
         download_lastfm(url=url, dest=tmp_path / "data", sums=_sums(FILES))
 
 
-def test_the_cli_reports_a_failed_verification_with_exit_code_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_cli_reports_a_failed_verification_with_exit_code_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Against the real published sums, a home-made archive must fail verification."""
     url = _zip(tmp_path, {**FILES, "user_friends.dat": b"1\t2\r\n"})
     assert main(["download", "--url", url, "--dest", str(tmp_path / "data")]) == 1

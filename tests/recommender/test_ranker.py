@@ -28,9 +28,11 @@ class NoisyOracle(Recommender):
         )
 
     def fit(self, counts: sp.csr_matrix) -> Self:
+        del counts  # the scores are planted, nothing to learn
         return self
 
     def score(self, counts: sp.csr_matrix, users: NDArray[np.int64]) -> NDArray[np.float32]:
+        del counts
         return self.scores[users].copy()
 
 
@@ -76,7 +78,9 @@ def test_the_ranker_beats_each_of_its_generators_on_a_planted_signal() -> None:
 def test_recommend_returns_lists_in_the_callers_user_order() -> None:
     history, relevant = _world()
     generators = {"a": NoisyOracle(relevant, 0.5, 1)}
-    ranker = TwoStageRanker(n_candidates=20, seed=0, num_threads=1).fit(generators, history, sp.csr_matrix(relevant))
+    ranker = TwoStageRanker(n_candidates=20, seed=0, num_threads=1).fit(
+        generators, history, sp.csr_matrix(relevant)
+    )
     users = np.array([7, 3, 5])
     together = ranker.recommend(generators, history, users)
     alone = np.vstack([ranker.recommend(generators, history, np.array([u])) for u in users])

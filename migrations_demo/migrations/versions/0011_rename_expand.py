@@ -4,7 +4,8 @@ A one-step ``RENAME COLUMN`` is instant, and breaks every running instance of th
 is never atomic. Expand/contract instead: add the new column (with the old one's check, NOT VALID) and a
 trigger that mirrors whichever column a client wrote, so v1 (old column only) and v2 (reads the new one,
 writes both) are correct side by side; ``python -m migrations_demo.backfill plays_played_ms`` copies the old
-rows; v3 stops writing the old column; 0012 drops it once no v1 or v2 runs."""
+rows; v3 stops writing the old column; 0012 drops it once no v1 or v2 runs.
+"""
 
 from migrations_demo.ops import run_ddl
 

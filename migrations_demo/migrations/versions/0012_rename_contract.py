@@ -2,7 +2,8 @@
 
 Deploy order: this runs only once every instance runs v3, which neither reads nor writes ``ms_played``.
 Rollback before this point is "redeploy v1": the old column is still there and kept in sync. The downgrade
-restores the column, the trigger and (in batches) the data."""
+restores the column, the trigger and (in batches) the data.
+"""
 
 from migrations_demo.ops import ensure_backfilled, run_autocommit, run_ddl
 

@@ -1,6 +1,7 @@
 """int_to_bigint, step 3: finish the backfill, VALIDATE the check, build the future primary key
 
-The index is built concurrently, outside the transaction."""
+The index is built concurrently, outside the transaction.
+"""
 
 from migrations_demo.ops import create_index_concurrently, drop_index_concurrently, ensure_backfilled, run_ddl
 
