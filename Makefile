@@ -5,9 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-# topic -> module whose `main` measures it and writes results/<topic>.json
-BENCH_TOPICS := observability replication datastores testing
-bench_module = $(if $(filter migrations,$(1)),migrations_demo.bench,$(if $(filter testing,$(1)),answers.pyramid,$(1).bench))
+# topic -> the module(s) whose `main` measures it and writes results/<topic>.json (+ charts)
+BENCH_TOPICS := observability ratelimit replication datastores testing
+BENCH_MODULES_ratelimit := ratelimit.bench ratelimit.spike_bench
+BENCH_MODULES_migrations := migrations_demo.bench
+BENCH_MODULES_testing := answers.pyramid
+bench_modules = $(or $(BENCH_MODULES_$(1)),$(1).bench)
 
 # bench-<topic> must not be .PHONY: make skips pattern rules (bench-%) for phony targets, so they did nothing
 .PHONY: install demo docs test lint format bench lock clean
@@ -44,7 +47,7 @@ format: install
 bench: $(addprefix bench-,$(BENCH_TOPICS))
 
 bench-%: install
-	$(BIN)/python -m $(call bench_module,$*)
+	@set -e; for module in $(call bench_modules,$*); do $(BIN)/python -m $$module; done
 
 # Re-pin every dependency (runtime and dev) to what resolves today.
 lock:

@@ -35,17 +35,17 @@ def plot(data: dict[str, Any], path: Path) -> Path:
     for y, (name, count) in enumerate(zip(names, counts, strict=True)):
         ax.barh(y, count, left=-count / 2, height=0.8, color=COLOURS.get(name, "grey"))
         seconds = float(layers[name]["seconds"])
-        ax.text(
-            widest / 2 + widest * 0.03, y, f"{name}: {count} tests, {seconds:.0f} s", va="center", fontsize=9
-        )
+        label = f"{name}: {count} test{'' if count == 1 else 's'}, {seconds:.0f} s"
+        ax.text(widest / 2 + widest * 0.03, y, label, va="center", fontsize=9)
     ax.set_yticks([])
     ax.set_xticks([])
     ax.set_xlim(-widest / 2 - widest * 0.02, widest * 1.15)
     for side in ("top", "right", "left", "bottom"):
         ax.spines[side].set_visible(False)
     total = data["total"]
+    how = "collected only" if data["config"]["mode"] == "collect-only" else "run layer by layer"
     ax.set_title(
-        f"This repository's test pyramid: {total['tests']} tests, {total['seconds']:.0f} s run layer by layer",
+        f"This repository's test pyramid: {total['tests']} tests, {total['seconds']:.0f} s ({how})",
         loc="left",
         fontsize=10,
     )

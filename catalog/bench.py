@@ -61,14 +61,16 @@ class BenchConfig:
     load: loadrun.Load
     count: int  # distinct requests per endpoint and version
     schema: str
+    mixed: bool = False  # one Locust run for all endpoints (quick smoke) instead of one per endpoint
 
 
 FULL = BenchConfig(SeedSpec(), loadrun.Load(users=4, duration_s=30), count=100, schema="catalog_bench")
 QUICK = BenchConfig(
     SeedSpec(tracks=10_000, playlists=500, users=200, hero_every=25, hero_size=300, max_playlist=600),
-    loadrun.Load(users=2, duration_s=2),
+    loadrun.Load(users=2, duration_s=4),
     count=8,
     schema=f"catalog_quick_{uuid.uuid4().hex[:8]}",
+    mixed=True,
 )
 
 
@@ -104,22 +106,30 @@ def _subjects(database_url: str, schema: str, spec: SeedSpec, targets: dict[str,
     return explain.Subjects(playlist, offset, (from_micros(micros(key[0])), int(key[1])), int(artist[0]), spec.hero_every)
 
 
+def _warm(base_url: str, entries: list[list[str]]) -> None:
+    """A few requests first: connections, buffers and prepared plans warm, as in steady state."""
+    with httpx.Client(base_url=base_url, timeout=120) as client:
+        for path, token in entries[:3]:
+            client.get(path, headers={"Authorization": f"Bearer {token}"})
+
+
 def _measure(base_url: str, targets_file: Path, version: str, config: BenchConfig, workdir: Path) -> dict[str, Any]:
+    """One Locust run per endpoint (full), or one mixed run split by endpoint afterwards (``--quick``)."""
+    targets = json.loads(targets_file.read_text())
+    runs = [("all", list(ENDPOINTS))] if config.mixed else [(name, [name]) for name in ENDPOINTS]
     figures: dict[str, Any] = {}
-    for name in ENDPOINTS:
-        route = ROUTES[name].format(v=version)
-        entries = json.loads(targets_file.read_text())[name][version]
-        with httpx.Client(base_url=base_url, timeout=120) as client:  # warm: connections, buffers, plans
-            for path, token in entries[:3]:
-                client.get(path, headers={"Authorization": f"Bearer {token}"})
+    for run_name, names in runs:
+        for name in names:
+            _warm(base_url, targets[name][version])
         before = loadrun.query_totals(base_url)
-        log = loadrun.run_locust(base_url, targets_file, name, version, config.load, workdir)
+        log = loadrun.run_locust(base_url, targets_file, run_name, version, config.load, workdir)
         after = loadrun.query_totals(base_url)
-        stats = loadrun.summarise(log, config.load.duration_s)
-        stats["queries_per_request"] = loadrun.queries_per_request(before, after, route)
-        figures[name] = stats
-        print(f"  {version} {name:>13}: p95 {stats['p95_ms']:>9.2f} ms, {stats['rps']:>7.1f} rps, "
-              f"{stats['queries_per_request']:>7.1f} queries, {stats['bytes']:>8,.0f} bytes")  # fmt: skip
+        for name in names:
+            stats = loadrun.summarise(log, config.load.duration_s, name)
+            stats["queries_per_request"] = loadrun.queries_per_request(before, after, ROUTES[name].format(v=version))
+            figures[name] = stats
+            print(f"  {version} {name:>13}: p95 {stats['p95_ms']:>9.2f} ms, {stats['rps']:>7.1f} rps, "
+                  f"{stats['queries_per_request']:>7.1f} queries, {stats['bytes']:>8,.0f} bytes")  # fmt: skip
     return figures
 
 

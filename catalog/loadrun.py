@@ -103,9 +103,9 @@ def run_locust(
     return request_log
 
 
-def summarise(request_log: Path, duration_s: float) -> dict[str, float]:
+def summarise(request_log: Path, duration_s: float, endpoint: str) -> dict[str, float]:
     with request_log.open(newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+        rows = [row for row in csv.DictReader(handle) if row["endpoint"] == endpoint]
     ok = [r for r in rows if 200 <= int(r["status"]) < 400]
     latencies = np.array([float(r["latency_ms"]) for r in ok]) if ok else np.array([float("nan")])
     return {

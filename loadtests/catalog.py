@@ -33,15 +33,19 @@ _state: dict[str, Any] = {"server_errors": 0}
 
 
 def _requests() -> list[tuple[str, str, str]]:
-    """(endpoint, path, token) for this run, shuffled the same way every time."""
+    """(endpoint, path, token) for this run, shuffled the same way every time, endpoints interleaved."""
     path = os.environ.get("CATALOG_TARGETS")
     if not path:
         raise SystemExit("set CATALOG_TARGETS to a file written by `python -m catalog.targets`")
     targets: dict[str, dict[str, list[list[str]]]] = json.loads(Path(path).read_text(encoding="utf-8"))
     names = list(targets) if ENDPOINT == "all" else [ENDPOINT]
-    chosen = [(name, p, t) for name in names for p, t in targets[name][VERSION]]
-    random.Random(4).shuffle(chosen)
-    return chosen
+    per_endpoint = []
+    for name in names:
+        entries = [(name, p, t) for p, t in targets[name][VERSION]]
+        random.Random(4).shuffle(entries)
+        per_endpoint.append(entries)
+    # endpoints take turns, so even a short mixed run reaches each of them
+    return [entry for turn in itertools.zip_longest(*per_endpoint) for entry in turn if entry is not None]
 
 
 @events.test_start.add_listener  # type: ignore[untyped-decorator]  # locust's EventHook is untyped

@@ -24,7 +24,7 @@ from migrations_demo.catalog import MIGRATIONS, MODES
 from migrations_demo.harness import RunConfig, RunResult, run_once
 from migrations_demo.load import Record
 from migrations_demo.locks import LockPolicy
-from migrations_demo.settings import MigrationSettings, libpq_url
+from migrations_demo.settings import MigrationSettings, libpq_url, postgres_problem
 from migrations_demo.stats import RUN_KEYS, median_run
 from observability.results import write_results
 
@@ -118,6 +118,9 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> Path:
     args = parse(argv)
     settings = MigrationSettings()
+    problem = postgres_problem(settings.database_url)
+    if problem:
+        raise SystemExit(problem)
     console = Console()
     measured = asyncio.run(measure(configs(args, settings), args.repeats, console))
     runs = summarise(measured)

@@ -12,13 +12,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from rich.console import Console
 from rich.table import Table
 
 from migrations_demo.catalog import MODES
 from migrations_demo.harness import RunConfig, run_once
-from migrations_demo.settings import MigrationSettings, libpq_url
+from migrations_demo.settings import MigrationSettings, postgres_problem
 from observability.results import RESULTS_DIR
 
 KEYS = ("errors", "p99_ms", "max_ms", "lost_writes")
@@ -41,15 +40,10 @@ def run(
 ) -> list[dict[str, Any]]:
     console = console or Console()
     settings = MigrationSettings()
-    try:
-        with psycopg.connect(libpq_url(settings.database_url), connect_timeout=3) as conn:
-            conn.execute("SELECT 1")
-    except psycopg.OperationalError as exc:
-        console.print(
-            "[red]The Q2 demo needs PostgreSQL 14+[/red]: set DATABASE_URL (default "
-            f"{settings.database_url}) or run `docker compose up postgres`. ({exc})".strip()
-        )
-        raise SystemExit(1) from None
+    problem = postgres_problem(settings.database_url)
+    if problem:
+        console.print(problem, style="red", markup=False)
+        raise SystemExit(1)
     full = committed()
     live: list[dict[str, Any]] = []
     for name in migrations:

@@ -20,7 +20,7 @@ from rich.table import Table
 from migrations_demo.catalog import MIGRATIONS, MODES
 from migrations_demo.harness import RunConfig, RunResult, run_once
 from migrations_demo.locks import LockPolicy
-from migrations_demo.settings import MigrationSettings
+from migrations_demo.settings import MigrationSettings, postgres_problem
 from migrations_demo.stats import median_run
 
 SHOWN = (
@@ -152,6 +152,10 @@ def save_records(result: RunResult, path: Path) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     config = config_from(args)
+    problem = postgres_problem(config.database_url)
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     console = Console()
     results = []
     for repeat in range(args.repeats):

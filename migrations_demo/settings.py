@@ -54,3 +54,18 @@ def psycopg_sqlalchemy_url(database_url: str) -> str:
 def asyncpg_sqlalchemy_url(database_url: str) -> str:
     """The SQLAlchemy URL the load generator runs on (asyncpg)."""
     return "postgresql+asyncpg://" + database_url.partition("://")[2]
+
+
+def postgres_problem(database_url: str) -> str | None:
+    """None when PostgreSQL answers at ``database_url``; else a message saying how to get one."""
+    import psycopg  # noqa: PLC0415 - settings stay importable without a driver
+
+    try:
+        with psycopg.connect(libpq_url(database_url), connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.OperationalError as exc:
+        return (
+            f"The Q2 demo needs PostgreSQL 14+ and none answered at {database_url}: set DATABASE_URL, "
+            f"or run `docker compose up -d postgres`. ({str(exc).strip()})"
+        )
+    return None

@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from recommender.artifact import Artifact
 from recommender.models.base import top_k
+from recommender.models.diversity import cap_per_cluster, item_clusters
 
 ANN_THRESHOLD = 50_000  # below this many items a matrix-vector product is already sub-millisecond
 
@@ -45,6 +46,7 @@ class Engine:
         self._live: dict[str, dict[int, float]] = {}
         self._live_factor: dict[str, NDArray[np.float32]] = {}
         self.use_ann = artifact.index is not None and data.n_items >= ann_threshold
+        self.clusters = item_clusters(self.model.item_factors, n_clusters=min(20, max(1, data.n_items // 10)))
 
     @property
     def version(self) -> str:
@@ -106,13 +108,21 @@ class Engine:
         order = self._popular if exclude is None else self._popular[~np.isin(self._popular, exclude)]
         return [Scored(str(self.item_ids[i]), float(self._listeners[i])) for i in order[:k]]
 
-    def recommend(self, user: str, k: int = 10) -> list[Scored]:
-        """Top-k unplayed items for a known user; popularity for a user with no plays (cold start)."""
+    def recommend(self, user: str, k: int = 10, max_per_cluster: int | None = None) -> list[Scored]:
+        """Top-k unplayed items for a known user; popularity for a user with no plays (cold start).
+
+        With ``max_per_cluster``, at most that many items of one taste cluster (diversity re-rank).
+        """
         items, _ = self.history(user)
         factor = self._factor(user)
         if factor is None or len(items) == 0:
             return self.popular(k, exclude=items)
-        return self._top(factor, items, k)
+        if max_per_cluster is None:
+            return self._top(factor, items, k)
+        pool = self._top(factor, items, 5 * k)  # enough candidates for the cap to choose from
+        rows = np.array([self.item_row[s.item] for s in pool], dtype=np.int64)
+        kept = set(cap_per_cluster(rows, self.clusters, k, max_per_cluster).tolist())
+        return [s for s, row in zip(pool, rows.tolist(), strict=True) if row in kept]  # still by score
 
     def recommend_for_items(self, plays: Mapping[str, float], k: int = 10) -> list[Scored]:
         """Cold start with a few named items: fold in a temporary user from them."""

@@ -11,7 +11,9 @@ more than the maths -- and it wins only when the play matrix or the factor table
 
 from __future__ import annotations
 
+import tempfile
 from functools import cache
+from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
@@ -43,7 +45,7 @@ def spark_session(master: str = "local[1]") -> Any:
         .config("spark.sql.shuffle.partitions", "1")
         .config("spark.default.parallelism", "1")
         .config("spark.driver.memory", "2g")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
     )
     session.sparkContext.setLogLevel("ERROR")
@@ -80,15 +82,25 @@ class SparkALS(Recommender):
         return sp.coo_matrix((values, (coo.row, coo.col)), shape=counts.shape)
 
     def fit(self, counts: sp.csr_matrix) -> Self:
-        from pyspark.ml.recommendation import ALS as SparkALSEstimator  # noqa: PLC0415, N811
-
         spark = spark_session(self.master)
         ratings = self._ratings(counts)
-        rows = list(
-            zip(ratings.row.tolist(), ratings.col.tolist(), ratings.data.astype(float).tolist(), strict=True)
-        )
-        frame = spark.createDataFrame(rows, schema="user INT, item INT, rating FLOAT")
-        estimator = SparkALSEstimator(
+        with tempfile.TemporaryDirectory(prefix="spark-als-") as tmp:
+            # Through a file rather than createDataFrame(list): no Python worker processes, and the path a
+            # real job takes (read from storage). cache() + count() so Spark has read it before it goes.
+            path = Path(tmp) / "ratings.csv"
+            np.savetxt(path, np.column_stack([ratings.row, ratings.col, ratings.data]), fmt="%d,%d,%.6f")
+            frame = spark.read.csv(str(path), schema="user INT, item INT, rating FLOAT").cache()
+            frame.count()
+            fitted = self._estimator().fit(frame)
+            frame.unpersist()
+        self.user_factors = _collect(fitted.userFactors, counts.shape[0], self.factors)
+        self.item_factors = _collect(fitted.itemFactors, counts.shape[1], self.factors)
+        return self
+
+    def _estimator(self) -> Any:
+        from pyspark.ml.recommendation import ALS as SparkALSEstimator  # noqa: PLC0415, N811
+
+        return SparkALSEstimator(
             rank=self.factors,
             maxIter=self.iterations,
             regParam=self.regularization,
@@ -102,10 +114,6 @@ class SparkALS(Recommender):
             numItemBlocks=1,
             checkpointInterval=-1,
         )
-        fitted = estimator.fit(frame)
-        self.user_factors = _collect(fitted.userFactors, counts.shape[0], self.factors)
-        self.item_factors = _collect(fitted.itemFactors, counts.shape[1], self.factors)
-        return self
 
     def score(self, counts: sp.csr_matrix, users: NDArray[np.int64]) -> NDArray[np.float32]:
         del counts  # a factor model scores from the users' trained factors

@@ -39,7 +39,7 @@ def build(engine: str, params: dict[str, Any], seed: int = 0, show_progress: boo
     return ALS(**params, seed=seed, show_progress=show_progress)
 
 
-def _holdout_metrics(engine: str, params: dict[str, Any], counts: Any, seed: int) -> dict[str, float]:
+def holdout_metrics(engine: str, params: dict[str, Any], counts: Any, seed: int) -> dict[str, float]:
     split = holdout_split(counts, seed=seed)
     model = build(engine, params, seed).fit(split.train)
     return evaluate_lists(
@@ -81,7 +81,7 @@ def train(
     chosen = dict(params or DEFAULT_PARAMS)
     if tune_budget > 0:
         chosen = tune(engine, counts, tune_budget, seed)
-    metrics = _holdout_metrics(engine, chosen, counts, seed)
+    metrics = holdout_metrics(engine, chosen, counts, seed)
     fitted = build(engine, chosen, seed, show_progress).fit(counts)
     model = fitted.as_als() if isinstance(fitted, SparkALS) else fitted
     if not isinstance(model, ALS):

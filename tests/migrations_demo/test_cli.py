@@ -86,3 +86,15 @@ def test_the_bench_rejects_unknown_migrations_and_fills_full_size_defaults(
     assert quick.rows < 10_000
     assert quick.results_dir is not None
     assert quick.migrations == ["add_index"]
+
+
+def test_without_postgresql_the_live_harness_says_how_to_get_one(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(
+        "DATABASE_URL", "postgresql://postgres@127.0.0.1:1/nothing"
+    )  # nothing listens on port 1
+    assert live.main(["--migration", "add_index", "--mode", "safe"]) == 2
+    err = capsys.readouterr().err
+    assert "needs PostgreSQL" in err
+    assert "DATABASE_URL" in err

@@ -6,7 +6,7 @@ import pytest
 
 from ratelimit.algorithms import gcra
 from ratelimit.algorithms.common import Window
-from ratelimit.decision import Limit
+from ratelimit.decision import Algorithm, Limit
 from ratelimit.memory import MemoryLimiter
 from tests.ratelimit.algorithms_support import FakeClock
 
@@ -51,8 +51,8 @@ def test_fixed_window_admits_twice_the_limit_across_a_window_boundary(fake_clock
 
 @pytest.mark.unit
 @pytest.mark.parametrize("algorithm", ["sliding_window_log", "sliding_window_counter", "gcra"])
-def test_the_other_algorithms_have_no_boundary_burst(algorithm: str, fake_clock: FakeClock) -> None:
-    limiter = MemoryLimiter(algorithm, Limit(10, 60), clock=fake_clock)  # type: ignore[arg-type]
+def test_the_other_algorithms_have_no_boundary_burst(algorithm: Algorithm, fake_clock: FakeClock) -> None:
+    limiter = MemoryLimiter(algorithm, Limit(10, 60), clock=fake_clock)
     fake_clock.now_us = 59_900_000 + 60_000_000 * 100  # 0.1 s before an aligned window ends
     late = sum(limiter.hit_now("k").allowed for _ in range(20))
     fake_clock.advance(0.2)

@@ -111,3 +111,12 @@ def test_similar_items_and_explanations_by_external_id(artifact_root: Path) -> N
     assert {p.item for p in parts} <= played
     assert total == pytest.approx(engine.recommend(user, 1)[0].score, rel=0.05)
     assert engine.recommend_for_items({item: 10.0}, 3)
+
+
+def test_the_diversity_cap_limits_items_per_taste_cluster(artifact_root: Path) -> None:
+    engine = Engine(load_newest(artifact_root))
+    user = str(engine.user_ids[4])
+    capped = engine.recommend(user, 10, max_per_cluster=2)
+    clusters = [int(engine.clusters[engine.item_row[s.item]]) for s in capped]
+    assert len(capped) == 10
+    assert max(clusters.count(c) for c in set(clusters)) <= 2 or len(set(engine.clusters.tolist())) * 2 < 10
