@@ -58,3 +58,6 @@ lock:
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info
+
+# results/spike.json is written by bench-ratelimit (the spike runs against the limiter and shedder)
+bench-spike: bench-ratelimit ; @:
