@@ -1,6 +1,6 @@
-"""Write measured results with the metadata that makes them reproducible (DESIGN.md, "Benchmarks and numbers").
+"""Write measured results with the metadata that makes them reproducible (DESIGN.md, "Benchmarks").
 
-Only ``make bench-<topic>`` calls this; answers quote the values through figure keys (``topic.path.to.value``).
+Only ``make bench-<topic>`` calls this; answers quote the values by figure key (``topic.path.to.value``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,14 @@ RESULTS_DIR = Path(__file__).resolve().parent.parent / "results"
 
 def _git_commit() -> str:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-                             cwd=RESULTS_DIR.parent, timeout=10)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=RESULTS_DIR.parent,
+            timeout=10,
+        )
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     return out.stdout.strip()

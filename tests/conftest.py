@@ -1,4 +1,4 @@
-"""Fixtures every test may use: real services (found once per session), per-test isolation, private servers."""
+"""Fixtures every test may use: real services (found once per session), isolation, private servers."""
 
 from __future__ import annotations
 

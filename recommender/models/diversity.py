@@ -1,10 +1,10 @@
 """Diversity re-rank: cap how many recommended items may come from one cluster of item factors.
 
-A list ranked purely by score often repeats one taste (ten artists of the same sub-genre): each is a good guess,
-together they are a poor list. Following the maximal-marginal-relevance idea (Carbonell and Goldstein, SIGIR
-1998) in its simplest production form, items are grouped by spherical k-means on their ALS factors (directions
-in taste space), and the list is filled greedily in score order, skipping an item once its cluster already has
-``max_per_cluster`` places; if the cap leaves the list short it is back-filled in score order.
+A list ranked purely by score often repeats one taste (ten artists of the same sub-genre): each is a good
+guess, together they are a poor list. Following the maximal-marginal-relevance idea (Carbonell and Goldstein,
+SIGIR 1998) in its simplest production form, items are grouped by spherical k-means on their ALS factors
+(directions in taste space), and the list is filled greedily in score order, skipping an item once its cluster
+already has ``max_per_cluster`` places; if the cap leaves the list short it is back-filled in score order.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def item_clusters(
 def cap_per_cluster(
     ranked: NDArray[np.int64], clusters: NDArray[np.int64], k: int, max_per_cluster: int
 ) -> NDArray[np.int64]:
-    """The first ``k`` of ``ranked`` (best first) with at most ``max_per_cluster`` per cluster, back-filled."""
+    """The first ``k`` of ``ranked`` (best first), at most ``max_per_cluster`` per cluster, back-filled."""
     taken: list[int] = []
     skipped: list[int] = []
     per_cluster: dict[int, int] = {}

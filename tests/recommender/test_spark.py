@@ -1,4 +1,4 @@
-"""The Spark MLlib path (implicitPrefs ALS on local[1]) matches our ALS within 5% and writes the same artifact."""
+"""The Spark MLlib path (implicitPrefs ALS, local[1]) matches our ALS within 5% and writes the same artifact."""
 
 from __future__ import annotations
 

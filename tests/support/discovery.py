@@ -1,7 +1,7 @@
 """Find the PostgreSQL and Redis that integration tests run against (DESIGN.md, "Services in tests and CI").
 
-Order: ``DATABASE_URL`` / ``REDIS_URL`` (or the local defaults) when they answer; else testcontainers when a Docker
-engine answers; else fail the whole session at once with one message naming both ways. Never a mock.
+Order: ``DATABASE_URL`` / ``REDIS_URL`` (or the local defaults) when they answer; else testcontainers when
+a Docker engine answers; else fail the whole session at once with one message naming both ways. Never a mock.
 """
 
 from __future__ import annotations
@@ -82,7 +82,9 @@ def discover_services() -> Iterator[Services]:
     if not docker_answers():
         problems.append("Docker: no engine answered")
         raise ServicesUnavailableError(
-            UNAVAILABLE_MESSAGE.format(db=DEFAULT_DATABASE_URL, redis=DEFAULT_REDIS_URL, tried="; ".join(problems))
+            UNAVAILABLE_MESSAGE.format(
+                db=DEFAULT_DATABASE_URL, redis=DEFAULT_REDIS_URL, tried="; ".join(problems)
+            )
         )
     yield from _containers()
 

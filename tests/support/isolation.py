@@ -36,7 +36,7 @@ def with_search_path(database_url: str, schema: str) -> str:
 
 @contextlib.contextmanager
 def temporary_key_prefix(redis_url: str) -> Iterator[str]:
-    """Yield a unique key prefix (with a hash tag, so a cluster keeps a test's keys together); delete its keys."""
+    """Yield a unique key prefix (hash-tagged: one cluster slot per test); delete its keys afterwards."""
     prefix = f"{{{unique_name('t')}}}:"
     try:
         yield prefix

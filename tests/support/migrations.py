@@ -1,8 +1,8 @@
 """Run one package's Alembic environment into a test schema.
 
-Convention every package's ``<package>/migrations/env.py`` follows: the target schema comes from the main option
-``schema`` and the URL from ``sqlalchemy.url``; both fall back to the package's settings when unset, and the
-``version_table`` lives in that schema, so packages (and tests) never collide in one database.
+Convention every package's ``<package>/migrations/env.py`` follows: the target schema comes from the main
+option ``schema`` and the URL from ``sqlalchemy.url``; both fall back to the package's settings when unset,
+and the ``version_table`` lives in that schema, so packages (and tests) never collide in one database.
 """
 
 from __future__ import annotations

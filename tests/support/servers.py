@@ -1,13 +1,12 @@
 """Private ``redis-server`` and PostgreSQL processes for tests that stop, kill or reconfigure a server.
 
-The shared servers on 6379 and 5432 are never touched that way (DESIGN.md); a test that needs to do it starts its
-own here, on a free loopback port, inside a temp folder, and the context manager always removes both.
+The shared servers on 6379 and 5432 are never touched that way (DESIGN.md); a test that needs to do it starts
+its own here, on a free loopback port, inside a temp folder, and the context manager always removes both.
 """
 
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import shutil
 import signal
@@ -57,9 +56,22 @@ class PrivateRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir),
-                "--save", "", "--appendonly", "no", "--logfile", str(self.workdir / "redis.log"),
-                *self.extra_args]
+        args = [
+            "redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.workdir),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--logfile",
+            str(self.workdir / "redis.log"),
+            *self.extra_args,
+        ]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _wait_until(self.ping, f"redis-server on port {self.port}")
 
@@ -112,9 +124,9 @@ def private_redis(*extra_args: str) -> Iterator[PrivateRedis]:
 
 def postgres_bindir() -> Path:
     """The newest installed PostgreSQL server binaries (Debian layout), or those on PATH."""
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name))
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
     if candidates:
-        return Path(candidates[-1])
+        return candidates[-1]
     initdb = shutil.which("initdb")
     if initdb is None:
         raise FileNotFoundError("no PostgreSQL server binaries (initdb) found; install postgresql")
@@ -146,15 +158,38 @@ class PrivatePostgres:
     def init(self) -> None:
         if os.geteuid() == 0:
             shutil.chown(self.workdir, "postgres", "postgres")
-        self._run(str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", "postgres", "--auth=trust",
-                  "--no-sync", "-E", "UTF8")
+        self._run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.datadir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        )
 
     def start(self) -> None:
-        options = {"listen_addresses": "127.0.0.1", "port": str(self.port),
-                   "unix_socket_directories": str(self.workdir), "fsync": "off", **self.settings}
+        options = {
+            "listen_addresses": "127.0.0.1",
+            "port": str(self.port),
+            "unix_socket_directories": str(self.workdir),
+            "fsync": "off",
+            **self.settings,
+        }
         opts = " ".join(f"-c {k}={v}" for k, v in options.items())
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.workdir / "postgres.log"),
-                  "-o", opts, "-w", "start")
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.datadir),
+            "-l",
+            str(self.workdir / "postgres.log"),
+            "-o",
+            opts,
+            "-w",
+            "start",
+        )
         _wait_until(self.ping, f"postgres on port {self.port}")
 
     def ping(self) -> bool:

@@ -27,13 +27,19 @@ def test_session_fails_fast_with_one_message_when_no_service_answers(tmp_path: P
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests/support_tests/test_isolation.py"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     elapsed = time.monotonic() - started
     output = result.stdout + result.stderr
     assert result.returncode == 3, output
     assert "Integration tests need PostgreSQL and Redis" in output
-    assert "DATABASE_URL" in output and "Docker" in output
+    assert "DATABASE_URL" in output
+    assert "Docker" in output
     assert output.count("Integration tests need PostgreSQL and Redis") == 1
     assert elapsed < 60, f"took {elapsed:.1f}s to give up"
 

@@ -1,4 +1,4 @@
-"""The shared servers are safe to share: each test's schema and key prefix are its own and vanish afterwards."""
+"""Shared servers are safe to share: each test's schema and key prefix are its own and vanish afterwards."""
 
 from __future__ import annotations
 
@@ -13,7 +13,10 @@ pytestmark = pytest.mark.integration
 
 def test_two_tests_writing_the_same_table_name_do_not_see_each_other(database_url: str) -> None:
     """Two schemas hold a table of the same name with different rows; each sees only its own, and both go."""
-    with isolation.temporary_schema(database_url) as first, isolation.temporary_schema(database_url) as second:
+    with (
+        isolation.temporary_schema(database_url) as first,
+        isolation.temporary_schema(database_url) as second,
+    ):
         assert first != second
         for schema, rows in ((first, 1), (second, 3)):
             with psycopg.connect(isolation.with_search_path(database_url, schema), autocommit=True) as conn:
@@ -34,7 +37,8 @@ def test_a_key_prefix_is_unique_and_its_keys_are_deleted_afterwards(redis_url: s
     try:
         with isolation.temporary_key_prefix(redis_url) as a, isolation.temporary_key_prefix(redis_url) as b:
             assert a != b
-            assert a.startswith("{") and "}" in a, "a hash tag keeps a test's keys in one cluster slot"
+            assert a.startswith("{"), "a hash tag keeps a test's keys in one cluster slot"
+            assert "}" in a
             client.set(f"{a}counter", 1)
             client.set(f"{b}counter", 2)
             assert client.get(f"{a}counter") == b"1"

@@ -22,7 +22,8 @@ def test_a_private_redis_can_be_killed_and_is_removed_afterwards() -> None:
         client.close()
         workdir, process = server.workdir, server.process
     assert not workdir.exists()
-    assert process is not None and process.poll() is not None
+    assert process is not None
+    assert process.poll() is not None
 
 
 def test_a_private_postgres_answers_and_is_removed_afterwards() -> None:
