@@ -1,4 +1,4 @@
-"""Headless Chromium over the DevTools protocol: load a page of the book, report what a reader would see broken.
+"""Headless Chromium over the DevTools protocol: load a page of the book, report what a reader sees broken.
 
 A deliberately small client (one WebSocket, JSON messages; see the Chrome DevTools Protocol reference,
 chromedevtools.github.io/devtools-protocol) instead of Selenium or Playwright: Debian's ``chromium`` is the
@@ -51,16 +51,20 @@ LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 # Runs before the page's own scripts: counts the diagrams the HTML holds before Material starts drawing them
 # (Material then swaps each <pre class="mermaid"> for a <div class="mermaid"> with a closed shadow root).
+# A diagram Mermaid cannot parse is never swapped: its render promise rejects, which we count as settled too.
 _COUNT_DIAGRAMS_JS = """
+window.__bookRejections = 0;
+window.addEventListener("unhandledrejection", () => { window.__bookRejections += 1; });
 document.addEventListener("DOMContentLoaded", () => {
   window.__bookDiagrams = document.querySelectorAll("pre.mermaid").length;
 }, {once: true});
 """
-# Settled: loaded, every image finished, every diagram swapped in (a failed one never is: the wait times out).
+# Settled: loaded, every image finished, every diagram swapped in or failed.
 _SETTLED_JS = """
 (() => document.readyState === "complete"
   && [...document.images].every(i => i.complete)
-  && document.querySelectorAll("div.mermaid").length >= (window.__bookDiagrams || 0))()
+  && document.querySelectorAll("div.mermaid").length + window.__bookRejections
+     >= (window.__bookDiagrams || 0))()
 """
 _INSPECT_JS = """
 (() => ({
@@ -127,7 +131,12 @@ class DevTools:
         return message
 
     def call(
-        self, method: str, params: dict[str, Any] | None = None, *, session: str | None = None, timeout: float = 15
+        self,
+        method: str,
+        params: dict[str, Any] | None = None,
+        *,
+        session: str | None = None,
+        timeout: float = 15,
     ) -> dict[str, Any]:
         self._next_id += 1
         request: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
@@ -166,7 +175,7 @@ class Browser:
         return result["result"].get("value")
 
     def visit(self, url: str, screenshot: Path | None = None, timeout: float = 30) -> PageReport:
-        """Open ``url`` in a new tab, wait until it settled, inspect it, optionally screenshot it, close it."""
+        """Open ``url`` in a new tab, wait until it has settled, inspect it, maybe screenshot it, close it."""
         call = self.devtools.call
         target = call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
@@ -196,7 +205,9 @@ class Browser:
 
     def _inspect(self, url: str, session: str) -> PageReport:
         seen = self._evaluate(_INSPECT_JS, session)
-        report = PageReport(url=url, title=seen["title"], images=len(seen["images"]), diagrams=seen["diagrams"])
+        report = PageReport(
+            url=url, title=seen["title"], images=len(seen["images"]), diagrams=seen["diagrams"]
+        )
         report.broken_images = [i["src"] for i in seen["images"] if not i["naturalWidth"]]
         drawn = self._drawn_diagrams(session)
         report.broken_diagrams = [f"diagram {i + 1}: {why}" for i, why in enumerate(drawn) if why]
@@ -212,7 +223,12 @@ class Browser:
         for node in _walk(root):
             classes = _attributes(node).get("class", "").split()
             if node.get("nodeName") == "DIV" and "mermaid" in classes:
-                svgs = [n for shadow in node.get("shadowRoots", []) for n in _walk(shadow) if n["nodeName"] == "svg"]
+                svgs = [
+                    n
+                    for shadow in node.get("shadowRoots", [])
+                    for n in _walk(shadow)
+                    if n["nodeName"] == "svg"
+                ]
                 if not svgs:
                     found.append("no SVG")
                 elif _attributes(svgs[0]).get("aria-roledescription") == "error":
@@ -223,7 +239,13 @@ class Browser:
 
     def _screenshot(self, session: str, path: Path) -> Path:
         size = self.devtools.call("Page.getLayoutMetrics", session=session)["cssContentSize"]
-        clip = {"x": 0, "y": 0, "width": WIDTH, "height": min(size["height"], MAX_SCREENSHOT_HEIGHT), "scale": 1}
+        clip = {
+            "x": 0,
+            "y": 0,
+            "width": WIDTH,
+            "height": min(size["height"], MAX_SCREENSHOT_HEIGHT),
+            "scale": 1,
+        }
         shot = self.devtools.call(
             "Page.captureScreenshot",
             {"format": "png", "captureBeyondViewport": True, "clip": clip},

@@ -177,7 +177,8 @@ def demo(number: Annotated[int, typer.Argument(help="Question number, 1 to 12.")
 def quiz(
     ctx: typer.Context,
     number: Annotated[
-        int | None, typer.Argument(help="Only this question's follow-ups (1 to 12); all answered ones if omitted.")
+        int | None,
+        typer.Argument(help="Only this question's follow-ups (1 to 12); all answered ones if omitted."),
     ] = None,
     shuffle: Annotated[bool, typer.Option("--shuffle", help="Ask in random order.")] = False,
     seed: Annotated[

@@ -10,6 +10,7 @@ from __future__ import annotations
 DEMOS: dict[int, str] = {
     2: "migrations_demo.demo:main",
     3: "datastores.demo:main",
+    4: "catalog.demo:main",
     7: "replication.demo:main",
     8: "observability.demo:main",
     11: "ratelimit.race_demo:main",

@@ -2,8 +2,8 @@
 
 Nothing is copied into the repository by hand. Each build assembles a temporary docs folder from the sources
 (``docs/`` static assets, a generated index, ``answers/q*.md`` adapted by :mod:`answers.pages`, the
-``results/`` charts they link, Mermaid's script from :mod:`answers.mermaid`) and runs ``mkdocs build --strict``
-with a small config that INHERITs ``mkdocs.yml``. The site works offline: no web fonts, no CDN. A fingerprint
+``results/`` charts they link, Mermaid's script from :mod:`answers.mermaid`) and runs
+``mkdocs build --strict`` with a small config that INHERITs ``mkdocs.yml``. The site works offline: no web fonts, no CDN. A fingerprint
 of the inputs is left in the site so ``make demo`` can tell whether it must rebuild.
 """
 
@@ -71,7 +71,7 @@ def fingerprint(sources: Sources) -> str:
     return digest.hexdigest()
 
 
-def is_current(site_dir: Path, sources: Sources = Sources()) -> bool:  # noqa: B008 - frozen, immutable default
+def is_current(site_dir: Path, sources: Sources = Sources()) -> bool:
     """True when ``site_dir`` was built from exactly the current inputs."""
     stamp = site_dir / FINGERPRINT_FILE
     return stamp.is_file() and stamp.read_text(encoding="utf-8").strip() == fingerprint(sources)
@@ -109,7 +109,7 @@ def assemble(docs_dir: Path, sources: Sources) -> tuple[list[object], Report]:
 
 
 def _problems(output: str) -> str:
-    lines = [line for line in output.splitlines() if line.startswith(("WARNING", "ERROR", "Aborted"))]
+    lines = [line for line in output.splitlines() if line.startswith(("WARNING", "ERROR"))]
     return "\n  ".join(lines or output.strip().splitlines()[-15:])
 
 
@@ -127,7 +127,7 @@ def _replace_site(built: Path, site_dir: Path) -> None:
     shutil.move(built, site_dir)
 
 
-def build(site_dir: Path = SITE_DIR, sources: Sources = Sources()) -> Report:  # noqa: B008 - frozen default
+def build(site_dir: Path = SITE_DIR, sources: Sources = Sources()) -> Report:
     """Assemble, run ``mkdocs build --strict``, and only on success replace ``site_dir`` with the result."""
     started = time.perf_counter()
     site_dir = site_dir.resolve()
@@ -146,7 +146,9 @@ def build(site_dir: Path = SITE_DIR, sources: Sources = Sources()) -> Report:  #
         config.write_text(json.dumps(settings, indent=2), encoding="utf-8")  # JSON is YAML
         command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(config)]
         try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=MKDOCS_TIMEOUT_S, check=False)
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=MKDOCS_TIMEOUT_S, check=False
+            )
         except subprocess.TimeoutExpired as exc:
             raise DocsError(f"mkdocs build did not finish within {MKDOCS_TIMEOUT_S:.0f} s") from exc
         if done.returncode != 0:

@@ -1,4 +1,4 @@
-"""The built answer book (``site/``, from ``make docs``) served on the shared observability stack, for ``make demo``.
+"""The built answer book (``site/``, from ``make docs``) on the shared observability stack, for ``make demo``.
 
 A static site needs only a file server; this one is a FastAPI app so ``make demo`` starts, health-checks and
 stops it like every other app, and its requests show up in the same logs and metrics. ``/healthz`` and

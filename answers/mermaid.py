@@ -29,7 +29,7 @@ DEFAULT_CACHE_DIR = Path(__file__).resolve().parent.parent / "build" / "mermaid"
 
 
 class MermaidError(Exception):
-    """The script cannot be had: npm missing, registry unreachable, or a tarball that is not the pinned one."""
+    """No script: npm is missing, the registry is unreachable, or the tarball is not the pinned one."""
 
 
 def integrity_of(path: Path) -> str:
@@ -68,7 +68,9 @@ def _npm_pack(destination: Path, cache_dir: Path) -> Path:
     try:
         filename = json.loads(done.stdout)[0]["filename"]
     except (ValueError, LookupError, TypeError) as exc:
-        raise MermaidError(f"`npm pack mermaid@{VERSION}` printed no tarball name: {done.stdout[:200]!r}") from exc
+        raise MermaidError(
+            f"`npm pack mermaid@{VERSION}` printed no tarball name: {done.stdout[:200]!r}"
+        ) from exc
     return destination / str(filename)
 
 
@@ -95,7 +97,8 @@ def fetch(cache_dir: Path) -> Path:
         found = integrity_of(tarball)
         if found != INTEGRITY:
             raise MermaidError(
-                f"mermaid@{VERSION} from the registry has integrity {found}, expected {INTEGRITY}: refusing it"
+                f"mermaid@{VERSION} from the registry has integrity {found}, "
+                f"expected {INTEGRITY}: refusing it"
             )
         _extract(tarball, LICENSE_MEMBER, licence)
         _extract(tarball, SCRIPT_MEMBER, script)

@@ -1,10 +1,10 @@
-"""The site's pages as Markdown: the generated index and each answer adapted for MkDocs. Pure text in, text out.
+"""The site's pages as Markdown: the generated index and each answer adapted for MkDocs. Pure text to text.
 
 The answers are written to read well on a code host and in the terminal, so the site build changes only what
 a static site needs: a quoted figure ``**VALUE** <!-- fig: key -->`` becomes ``**VALUE**{ .fig title=... }``
 (the key shows on hover, a ``?`` not measured yet is marked); a chart ``![...](../results/x.png)`` keeps its
-link (the build lays out ``answers/`` and ``results/`` as in the repository) or, when its benchmark has not run,
-becomes a sentence saying so; a link to a repository file outside the book (``../ratelimit/lua.py``) becomes
+link (the build lays out ``answers/`` and ``results/`` as in the repository) or, when its benchmark has not
+run, becomes a sentence saying so; a link to a repository file outside the book (``../ratelimit/lua.py``) becomes
 that path in code, since the site holds no source files. Fenced and inline code are left untouched.
 """
 
@@ -122,33 +122,43 @@ def _repo_relative(target: PurePosixPath, ctx: PageContext) -> Path | None:
     return resolved
 
 
+def _results_link(match: re.Match[str], resolved: Path, ctx: PageContext, name: str) -> str:
+    """A chart or file in results/: kept (and copied) when it exists, else said to be coming."""
+    if resolved.is_file():
+        ctx.results_used.add(resolved.name)
+        return match.group(0) + ("{ .chart loading=lazy }" if match.group("bang") else "")
+    if match.group("bang"):
+        ctx.missing_charts.append(f"{name}: results/{resolved.name}")
+        return f"*(chart `results/{resolved.name}` not generated yet: its `make bench-…` run writes it)*"
+    return f"`results/{resolved.name}`"
+
+
+def _repo_link(text: str, resolved: Path, path_part: str, ctx: PageContext, unmask: Unmask) -> str:
+    """The site holds no source files: name the file so the reader finds it in the repository."""
+    relative = resolved.relative_to(ctx.repo_root.resolve()).as_posix() + ("/" if resolved.is_dir() else "")
+    if unmask(text).strip().strip("`") in {relative, relative.rstrip("/"), path_part}:
+        return f"`{relative}`"
+    return f"{text} (`{relative}`)"
+
+
 def _rewrite_link(match: re.Match[str], ctx: PageContext, unmask: Unmask, name: str) -> str:
-    bang, text, target = match.group("bang"), match.group("text"), match.group("target")
-    path_part, _, _fragment = target.partition("#")
+    text, target = match.group("text"), match.group("target")
+    path_part = target.partition("#")[0]
     if _SCHEME_RE.match(target) or target.startswith(("#", "/")) or not path_part:
-        if bang and _SCHEME_RE.match(target):
+        if match.group("bang") and _SCHEME_RE.match(target):
             ctx.problems.append(f"{name}: image {target} is remote; the site must work offline")
         return match.group(0)
     resolved = _repo_relative(PurePosixPath(path_part), ctx)
-    if resolved is not None and resolved.parent == ctx.results_dir.resolve():
-        if resolved.is_file():
-            ctx.results_used.add(resolved.name)
-            return match.group(0) + ("{ .chart loading=lazy }" if bang else "")
-        if bang:
-            ctx.missing_charts.append(f"{name}: results/{resolved.name}")
-            return f"*(chart `results/{resolved.name}` not generated yet: its `make bench-…` run writes it)*"
-        return f"`results/{resolved.name}`"
-    if resolved is not None and resolved.parent == ctx.answers_dir.resolve() and resolved.suffix == ".md":
-        if re.fullmatch(r"q\d\d-.+\.md", resolved.name):
-            # another answer: a link once it exists, plain text until then (the index says it is coming)
-            return match.group(0) if resolved.is_file() else text
-    if resolved is not None and resolved.exists():
-        # the site holds no source files: name the file so the reader finds it in the repository
-        relative = resolved.relative_to(ctx.repo_root.resolve()).as_posix() + ("/" if resolved.is_dir() else "")
-        shown = unmask(text).strip()
-        if shown.strip("`") in {relative, relative.rstrip("/"), path_part}:
-            return f"`{relative}`"
-        return f"{text} (`{relative}`)"
+    if resolved is None:
+        ctx.problems.append(f"{name}: link to {target} leaves the repository")
+        return match.group(0)
+    if resolved.parent == ctx.results_dir.resolve():
+        return _results_link(match, resolved, ctx, name)
+    if resolved.parent == ctx.answers_dir.resolve() and re.fullmatch(r"q\d\d-.+\.md", resolved.name):
+        # another answer: a link once it exists, plain text until then (the index says it is coming)
+        return match.group(0) if resolved.is_file() else text
+    if resolved.exists():
+        return _repo_link(text, resolved, path_part, ctx, unmask)
     ctx.problems.append(f"{name}: link to {target} points to nothing in the repository")
     return match.group(0)
 
@@ -175,7 +185,7 @@ def answer_page(markdown: str, number: int, name: str, ctx: PageContext) -> str:
 
 
 def page_path(answer: Path) -> str:
-    """Where an answer sits in the docs folder (``answers/``, as in the repository, so relative links hold)."""
+    """Where an answer sits in the docs folder: ``answers/``, as in the repository, so relative links hold."""
     return f"answers/{answer.name}"
 
 
@@ -208,7 +218,8 @@ def index_page(answered: Mapping[int, Path], figure_counts: Mapping[int, int]) -
         "---\nhide:\n  - toc\n---\n\n"
         "# Backend interview: twelve model answers\n\n"
         "Twelve questions a backend engineer is asked at a music-streaming company, each answered the way an "
-        "interviewer scores it, and each claim backed by code in this repository and a number measured on it. "
+        "interviewer scores it, and each claim backed by code in this repository and a number measured on "
+        "it. "
         "Hover a highlighted figure to see the results key it is quoted from.\n\n"
         f"**{count} of {len(QUESTIONS)}** answered so far.\n\n"
         '<div class="grid cards" markdown>\n\n' + "\n".join(cards) + "\n</div>\n\n"

@@ -3,8 +3,8 @@
 Every test carries exactly one layer marker (tests/conftest.py refuses to collect one without), so the pyramid
 is measured, not drawn from memory: pytest runs once per marker (``pytest -m unit``, ``-m integration``, ...),
 each run's JUnit XML gives the counts and this module times the run's wall clock (collection, fixtures and
-service discovery included: what a developer waits for). ``--quick`` only collects (counts, no run) into a temp
-folder, for the test of this code path. Writes ``results/testing.json`` (and ``testing.png``) through
+service discovery included: what a developer waits for). ``--quick`` only collects (counts, no run) into a
+temp folder, for the test of this code path. Writes ``results/testing.json`` (and ``testing.png``) through
 ``observability.results.write_results``.
 """
 
@@ -127,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m answers.pyramid", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="collect only (counts, no run) into a temp dir")
     parser.add_argument("--paths", nargs="+", default=["tests"], help="test paths (default: tests)")
-    parser.add_argument("--layers", nargs="+", choices=LAYERS, default=list(LAYERS), help="markers to measure")
+    parser.add_argument(
+        "--layers", nargs="+", choices=LAYERS, default=list(LAYERS), help="markers to measure"
+    )
     parser.add_argument("--results-dir", type=Path, default=None, help="where to write testing.json")
     args = parser.parse_args(argv)
     results_dir = args.results_dir
@@ -143,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
             layers.append(layer)
-            print(f"{marker}: {layer.tests} tests, {layer.failed + layer.errors} failed, {layer.seconds:.1f} s")
+            print(
+                f"{marker}: {layer.tests} tests, {layer.failed + layer.errors} failed, {layer.seconds:.1f} s"
+            )
     data = summarise(layers, args.paths, args.quick)
     path = write_results(
         TOPIC,
@@ -159,7 +163,10 @@ def main(argv: list[str] | None = None) -> int:
     total = data["total"]
     print(f"{total['tests']} tests in {total['seconds']:.1f} s; wrote {path} and {chart}")
     if total["failed"]:
-        print(f"error: {total['failed']} test(s) failed; the counts are written, fix the failures", file=sys.stderr)
+        print(
+            f"error: {total['failed']} test(s) failed; the counts are written, fix the failures",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

@@ -1,4 +1,4 @@
-"""``answers quiz``: the follow-up questions of every answer as flash cards, in the terminal or as an Anki deck.
+"""``answers quiz``: every answer's follow-up questions as flash cards, in the terminal or as an Anki deck.
 
 Each ``### question`` under an answer's ``## Follow-up questions`` is one card; the text under it is the model
 answer. In the terminal the question is shown, Enter reveals the answer, and ``q`` (or Ctrl-D / Ctrl-C) stops
@@ -64,9 +64,13 @@ def plain_figures(markdown: str) -> str:
 
 
 def cards_of(text: str, number: int) -> list[Card]:
-    """The follow-ups of one answer that have an answer (an empty one is a shape error, reported elsewhere)."""
+    """The follow-ups of one answer that have an answer (an empty one is a shape error, caught elsewhere)."""
     follow_ups = next(
-        (s for s in book.sections(text, 2) if " ".join(s.heading.title.lower().split()) == "follow-up questions"),
+        (
+            s
+            for s in book.sections(text, 2)
+            if " ".join(s.heading.title.lower().split()) == "follow-up questions"
+        ),
         None,
     )
     if follow_ups is None:
@@ -80,7 +84,7 @@ def cards_of(text: str, number: int) -> list[Card]:
 
 
 def collect(answers_dir: Path, number: int | None = None) -> list[Card]:
-    """Every answered question's cards in question order, or one question's; QuizError says why there are none."""
+    """Every answered question's cards in order, or one question's; QuizError says why there are none."""
     answered = book.discover(answers_dir)
     if number is not None:
         if number not in NUMBERS:
@@ -93,7 +97,9 @@ def collect(answers_dir: Path, number: int | None = None) -> list[Card]:
             )
         cards = cards_of(answered[number].read_text(encoding="utf-8"), number)
         if not cards:
-            raise QuizError(f"the answer to question {number} ({answered[number].name}) has no follow-up questions")
+            raise QuizError(
+                f"the answer to question {number} ({answered[number].name}) has no follow-up questions"
+            )
         return cards
     cards = [c for n, path in sorted(answered.items()) for c in cards_of(path.read_text(encoding="utf-8"), n)]
     if not cards:
@@ -130,7 +136,10 @@ def run(cards: Sequence[Card], ask: Callable[[str], str], console: Console) -> O
             break
     quit_early = revealed < len(cards)
     console.print(
-        Text(f"{'Stopped' if quit_early else 'Done'}: {revealed} of {len(cards)} answers revealed.", style="dim")
+        Text(
+            f"{'Stopped' if quit_early else 'Done'}: {revealed} of {len(cards)} answers revealed.",
+            style="dim",
+        )
     )
     return Outcome(revealed, len(cards), quit_early)
 

@@ -39,7 +39,6 @@ from rich.table import Table
 
 from answers import docs_app
 
-
 API_LINKS = (("home", "/"), ("API docs", "/docs"), ("metrics", "/metrics"))
 
 
@@ -52,7 +51,11 @@ class App:
 
 
 BOOK = App("book", "answers.docs_app:create_app", 8001, (("answer book", "/"), ("metrics", "/metrics")))
-APPS: tuple[App, ...] = (App("answers", "answers.site:create_app", 8000), BOOK)
+APPS: tuple[App, ...] = (
+    App("answers", "answers.site:create_app", 8000),
+    BOOK,
+    App("catalog", "catalog.service:create_app", 8002),
+)
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -1,10 +1,10 @@
-"""Verify the caller's JWT; the catalog then enforces object-level access on the verified user itself.
+"""Verify the caller's JWT; the catalog then enforces object-level access on the verified user.
 
 Rules (RFC 8725, "JWT Best Current Practices"): an explicit allowlist of asymmetric algorithms (``RS256``,
-``EdDSA``), so ``none`` and HMAC-with-the-public-key confusion are refused before any key is touched; the key's
-type must match the algorithm; ``iss``, ``aud``, ``exp``, ``iat`` and ``sub`` are required and checked with no
-leeway. Keys come from a PEM public key or a JWKS URL (fetched with httpx, cached, refetched at most every
-``MIN_REFRESH_S`` when an unknown ``kid`` shows up: key rotation without a restart and without letting
+``EdDSA``), so ``none`` and HMAC-with-the-public-key confusion are refused before any key is touched; the
+key's type must match the algorithm; ``iss``, ``aud``, ``exp``, ``iat`` and ``sub`` are required and checked
+with no leeway. Keys come from a PEM public key or a JWKS URL (fetched with httpx, cached, refetched at most
+every ``MIN_REFRESH_S`` when an unknown ``kid`` shows up: key rotation without a restart and without letting
 random ``kid`` values hammer the issuer). Every failure is a 401 with ``WWW-Authenticate: Bearer``; writes
 also need the write scope (403). The gateway's forwarded token is verified here again: a header such as
 ``X-User-Id`` could be spoofed by anything that reaches the service.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import httpx
 import jwt
@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from observability import ApiError
 
 MIN_REFRESH_S = 30.0
+PublicKey = rsa.RSAPublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
 _KEY_TYPES: dict[str, tuple[type, ...]] = {
     "RS256": (rsa.RSAPublicKey,),
     "EdDSA": (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey),
@@ -37,7 +38,7 @@ class Principal:
     scopes: frozenset[str]
 
 
-class KeyError_(LookupError):  # noqa: N801 - "KeyError" would shadow the builtin
+class NoKeyError(LookupError):
     """No usable key for this token."""
 
 
@@ -68,12 +69,12 @@ class JwksKeys:
 
     async def key_for(self, kid: str | None) -> Any:
         if kid is None:
-            raise KeyError_("token has no kid; a JWKS needs one to pick the key")
+            raise NoKeyError("token has no kid; a JWKS needs one to pick the key")
         stale = time.monotonic() - self._fetched_at > self.ttl_s
         if stale or (kid not in self._keys and time.monotonic() - self._fetched_at > MIN_REFRESH_S):
             await self._refresh()
         if kid not in self._keys:
-            raise KeyError_(f"unknown key id {kid!r}")
+            raise NoKeyError(f"unknown key id {kid!r}")
         return self._keys[kid]
 
     async def _refresh(self) -> None:
@@ -86,7 +87,7 @@ class JwksKeys:
                 keys = jwt.PyJWKSet.from_dict(response.json())
             except (httpx.HTTPError, ValueError, jwt.PyJWTError) as exc:
                 if not self._keys:  # nothing cached to fall back on
-                    raise KeyError_(f"could not fetch the JWKS: {type(exc).__name__}") from exc
+                    raise NoKeyError(f"could not fetch the JWKS: {type(exc).__name__}") from exc
                 return  # keep serving the keys we have; try again after MIN_REFRESH_S
             finally:
                 self._fetched_at = time.monotonic()
@@ -97,7 +98,9 @@ class JwksKeys:
 
 
 def _unauthorised(message: str) -> ApiError:
-    return ApiError(401, "invalid_token", message, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+    return ApiError(
+        401, "invalid_token", message, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+    )
 
 
 class TokenVerifier:
@@ -117,14 +120,14 @@ class TokenVerifier:
             raise _unauthorised(f"algorithm {algorithm!r} is not accepted")
         try:
             key = await self.keys.key_for(header.get("kid"))
-        except KeyError_ as exc:
+        except NoKeyError as exc:
             raise _unauthorised(str(exc)) from exc
         if not isinstance(key, _KEY_TYPES[algorithm]):
             raise _unauthorised(f"the key does not fit algorithm {algorithm}")
         try:
             claims = jwt.decode(
                 token,
-                key,
+                cast("PublicKey", key),  # its type was checked against the algorithm above
                 algorithms=[algorithm],
                 issuer=self.issuer,
                 audience=self.audience,
@@ -149,7 +152,10 @@ def bearer_token(authorization: str | None) -> str:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(
-            401, "missing_token", "send Authorization: Bearer <access token>", headers={"WWW-Authenticate": "Bearer"}
+            401,
+            "missing_token",
+            "send Authorization: Bearer <access token>",
+            headers={"WWW-Authenticate": "Bearer"},
         )
     return token.strip()
 

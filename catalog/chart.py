@@ -17,7 +17,10 @@ def plot(endpoints: dict[str, dict[str, dict[str, float]]], path: Path, title: s
     x = np.arange(len(names))
     width = 0.38
     fig, (latency, throughput) = plt.subplots(1, 2, figsize=(12, 4.8))
-    panels: list[tuple[Any, str, str]] = [(latency, "p95_ms", "p95 latency (ms, log)"), (throughput, "rps", "requests/s (log)")]
+    panels: list[tuple[Any, str, str]] = [
+        (latency, "p95_ms", "p95 latency (ms, log)"),
+        (throughput, "rps", "requests/s (log)"),
+    ]
     for axis, key, label in panels:
         for offset, version, colour in ((-width / 2, "v1", "tab:red"), (width / 2, "v2", "tab:green")):
             values = [endpoints[n][version][key] for n in names]

@@ -1,12 +1,12 @@
 """Opaque, signed keyset cursors: ``base64url(payload) "." base64url(hmac)``.
 
-A keyset cursor carries the sort key of the last row a client saw (``(released_at, id)``), so the next page is
-``WHERE (released_at, id) < (:r, :i) ORDER BY released_at DESC, id DESC LIMIT n``: an index range scan that costs
-the same on page 1 and page 10,000, where ``OFFSET`` reads and throws away every row before the page (Markus
-Winand, "We need tool support for keyset pagination", use-the-index-luke.com/no-offset). The payload also
-names the listing it belongs to (``scope``), so a cursor from one user's library cannot be replayed on another
-listing, and it is signed (HMAC-SHA256) so clients treat it as opaque and cannot craft one: a tampered,
-truncated or foreign cursor is a 400, never a 500.
+A keyset cursor carries the sort key of the last row a client saw (``(released_at, id)``), so the next page
+is ``WHERE (released_at, id) < (:r, :i) ORDER BY released_at DESC, id DESC LIMIT n``: an index range scan that
+costs the same on page 1 and page 10,000, where ``OFFSET`` reads and throws away every row before the page
+(Markus Winand, "We need tool support for keyset pagination", use-the-index-luke.com/no-offset). The payload
+also names the listing it belongs to (``scope``), so a cursor from one user's library cannot be replayed on
+another listing, and it is signed (HMAC-SHA256) so clients treat it as opaque and cannot craft one: a
+tampered, truncated or foreign cursor is a 400, never a 500.
 """
 
 from __future__ import annotations

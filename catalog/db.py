@@ -38,7 +38,9 @@ class QueryCounter:
         self.count = 0
 
 
-_current: contextvars.ContextVar[QueryCounter | None] = contextvars.ContextVar("catalog_queries", default=None)
+_current: contextvars.ContextVar[QueryCounter | None] = contextvars.ContextVar(
+    "catalog_queries", default=None
+)
 
 
 def start_counting() -> tuple[QueryCounter, contextvars.Token[QueryCounter | None]]:

@@ -1,4 +1,4 @@
-"""What a request handler needs, as ``Annotated`` dependencies: the app state, sessions, the caller, page sizes."""
+"""What a handler needs, as ``Annotated`` dependencies: the app state, sessions, the caller, page sizes."""
 
 from __future__ import annotations
 

@@ -16,11 +16,12 @@ from pathlib import Path
 
 import psycopg
 from psycopg import sql
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql
 
 from catalog import queries
 from catalog.models import PlaylistTrack
+from catalog.queries import Query
 from catalog.settings import libpq_url
 
 _EXECUTION = re.compile(r"Execution Time: ([0-9.]+) ms")
@@ -37,39 +38,44 @@ class Subjects:
     user_id: int
 
 
-def render(statement: Select[tuple[object, ...]]) -> str:
-    return str(statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
+def render(statement: Query) -> str:
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call] # untyped upstream
+    return str(statement.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
-def before_statements(s: Subjects) -> dict[str, Select[tuple[object, ...]]]:
+def before_statements(s: Subjects) -> dict[str, Query]:
     """What v1 runs (its first query of each kind; the N+1 follow-ups are single-row primary key lookups)."""
-    entries = select(PlaylistTrack).where(PlaylistTrack.playlist_id == s.playlist_id).order_by(PlaylistTrack.position)
+    entries = (
+        select(PlaylistTrack)
+        .where(PlaylistTrack.playlist_id == s.playlist_id)
+        .order_by(PlaylistTrack.position)
+    )
     return {
-        "playlist": entries,  # type: ignore[dict-item]
-        "deep_page": queries.offset_new_releases(50, s.offset),  # type: ignore[dict-item]
-        "artist_tracks": queries.offset_artist_tracks(s.artist_id, 50, 0),  # type: ignore[dict-item]
-        "library": queries.offset_library(s.user_id, 50, 0),  # type: ignore[dict-item]
+        "playlist": entries,
+        "deep_page": queries.offset_new_releases(50, s.offset),
+        "artist_tracks": queries.offset_artist_tracks(s.artist_id, 50, 0),
+        "library": queries.offset_library(s.user_id, 50, 0),
     }
 
 
-def after_statements(s: Subjects) -> dict[str, Select[tuple[object, ...]]]:
+def after_statements(s: Subjects) -> dict[str, Query]:
     return {
         "playlist": queries.playlist_entries(s.playlist_id),
         "deep_page": queries.new_releases(50, s.cursor_key),
         "artist_tracks": queries.artist_tracks(s.artist_id, 50, None),
         "library": queries.library(s.user_id, 50, None),
-        "deep_page_offset": queries.offset_new_releases(50, s.offset),  # type: ignore[dict-item]
+        "deep_page_offset": queries.offset_new_releases(50, s.offset),
     }
 
 
-def explain(database_url: str, schema: str, statements: dict[str, Select[tuple[object, ...]]]) -> dict[str, tuple[str, float]]:
+def explain(database_url: str, schema: str, statements: dict[str, Query]) -> dict[str, tuple[str, float]]:
     """name -> (plan text, execution ms)."""
     plans: dict[str, tuple[str, float]] = {}
     with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
         for name, statement in statements.items():
             text = render(statement)
-            rows = conn.execute(sql.SQL("EXPLAIN (ANALYZE, BUFFERS) ") + sql.SQL(text)).fetchall()  # type: ignore[arg-type]
+            rows = conn.execute(sql.SQL("EXPLAIN (ANALYZE, BUFFERS) ") + sql.SQL(text)).fetchall()
             plan = "\n".join(str(r[0]) for r in rows)
             match = _EXECUTION.search(plan)
             plans[name] = (f"{text}\n\n{plan}\n", float(match.group(1)) if match else float("nan"))

@@ -1,4 +1,4 @@
-"""The benchmark's moving parts: the service under uvicorn on one core, Locust on the other, and what they saw.
+"""The benchmark's moving parts: the service under uvicorn on one core, Locust on the other, what they saw.
 
 The server is pinned with ``taskset`` to CPU 0 and Locust to CPU 1 (when there are two cores and taskset), so
 the load generator never steals the server's CPU. Locust runs as a subprocess (it monkey-patches with gevent)
@@ -55,10 +55,25 @@ def catalog_server(env: Mapping[str, str], workdir: Path, cpu: int | None = 0) -
     """``uvicorn catalog.service:create_app --factory`` on a free loopback port; yields the base URL."""
     port = free_port()
     log_path = workdir / "uvicorn.log"
-    args = [*pinned(cpu), sys.executable, "-m", "uvicorn", "catalog.service:create_app", "--factory",
-            "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"]  # fmt: skip
+    args = [
+        *pinned(cpu),
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "catalog.service:create_app",
+        "--factory",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
     with log_path.open("wb") as log:
-        process = subprocess.Popen(args, env={**os.environ, **env}, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            args, env={**os.environ, **env}, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
         base_url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 60
@@ -83,23 +98,62 @@ class Load:
 
 
 def run_locust(
-    base_url: str, targets: Path, endpoint: str, version: str, load: Load, workdir: Path, cpu: int | None = 1
+    base_url: str,
+    targets: Path,
+    *,
+    endpoint: str,
+    version: str,
+    load: Load,
+    workdir: Path,
+    cpu: int | None = 1,
 ) -> Path:
     """One headless run; returns the per-request CSV the locustfile wrote."""
     request_log = workdir / f"{endpoint}-{version}.csv"
-    env = {**os.environ, "CATALOG_TARGETS": str(targets), "CATALOG_ENDPOINT": endpoint,
-           "CATALOG_VERSION": version, "CATALOG_REQUEST_LOG": str(request_log)}  # fmt: skip
-    args = [*pinned(cpu), sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless", "--host", base_url,
-            "-u", str(load.users), "-r", str(load.users), "-t", f"{load.duration_s:g}s", "--only-summary",
-            "--loglevel", "WARNING", "--stop-timeout", "30"]  # fmt: skip
+    env = {
+        **os.environ,
+        "CATALOG_TARGETS": str(targets),
+        "CATALOG_ENDPOINT": endpoint,
+        "CATALOG_VERSION": version,
+        "CATALOG_REQUEST_LOG": str(request_log),
+    }
+    args = [
+        *pinned(cpu),
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        str(LOCUSTFILE),
+        "--headless",
+        "--host",
+        base_url,
+        "-u",
+        str(load.users),
+        "-r",
+        str(load.users),
+        "-t",
+        f"{load.duration_s:g}s",
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+        "--stop-timeout",
+        "30",
+    ]
     out_path = workdir / f"locust-{endpoint}-{version}.log"
     with out_path.open("wb") as out:
         result = subprocess.run(
-            args, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, timeout=load.duration_s + 120, check=False
+            args,
+            env=env,
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=load.duration_s + 120,
+            check=False,
         )
     if result.returncode != 0 or not request_log.exists():
         tail = out_path.read_text(errors="replace")[-3000:]
-        raise RuntimeError(f"locust {endpoint} {version} failed its thresholds (exit {result.returncode}):\n{tail}")
+        raise RuntimeError(
+            f"locust {endpoint} {version} failed its thresholds (exit {result.returncode}):\n{tail}"
+        )
     return request_log
 
 

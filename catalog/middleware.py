@@ -47,7 +47,9 @@ class QueryCountMiddleware:
 class PrefixGZipMiddleware:
     """``GZipMiddleware`` for paths under ``prefix``; everything else passes untouched."""
 
-    def __init__(self, app: ASGIApp, *, prefix: str, minimum_size: int = 1024, compresslevel: int = 5) -> None:
+    def __init__(
+        self, app: ASGIApp, *, prefix: str, minimum_size: int = 1024, compresslevel: int = 5
+    ) -> None:
         self.app = app
         self.prefix = prefix
         # level 5: nearly level 9's ratio on JSON at a fraction of its CPU (Starlette's default is 9)

@@ -43,7 +43,9 @@ def measure(base_url: str, cold: list[str], token: str, repeats: int = 20) -> di
         revalidated = [_timed_get(client, url, {**headers, "If-None-Match": etag}) for _ in range(repeats)]
         if not all(r.status_code == 304 for _ms, r in revalidated):
             raise RuntimeError("a matching ETag must give 304")
-        identity = client.get(url, headers={"Authorization": headers["Authorization"], "Accept-Encoding": "identity"})
+        identity = client.get(
+            url, headers={"Authorization": headers["Authorization"], "Accept-Encoding": "identity"}
+        )
         document = identity.json()
     json_ms = _best_of(lambda: json.dumps(document, separators=(",", ":")), repeats)
     orjson_ms = _best_of(lambda: orjson.dumps(document), repeats)
@@ -60,7 +62,11 @@ def measure(base_url: str, cold: list[str], token: str, repeats: int = 20) -> di
             "gzip_bytes": _wire_bytes(full[-1][1]),
             "ratio": round(_wire_bytes(identity) / max(1, _wire_bytes(full[-1][1])), 1),
         },
-        "serialisation": {"json_ms": json_ms, "orjson_ms": orjson_ms, "ratio": round(json_ms / max(orjson_ms, 1e-6), 1)},
+        "serialisation": {
+            "json_ms": json_ms,
+            "orjson_ms": orjson_ms,
+            "ratio": round(json_ms / max(orjson_ms, 1e-6), 1),
+        },
     }
 
 

@@ -25,12 +25,36 @@ Array = np.ndarray[Any, Any]
 Column = Array | list[str]
 Chunk = dict[str, Column]
 
-_WORDS = np.array(
+_WORD_TEXT = (
     "blue night river echo gold velvet neon wild silent paper ghost summer electric glass honey iron lunar "
-    "ocean static crimson hollow mirror satellite thunder violet winter ember signal golden hazy".title().split()
+    "ocean static crimson hollow mirror satellite thunder violet winter ember signal golden hazy"
 )
-_FIRST = np.array("Ada Bo Cleo Dev Eli Fay Gus Hana Ivo Juno Kai Lea Milo Nia Otto Pia Rex Sol Tess Uma".split())
-_COUNTRIES = np.array("SE GB US DE FR BR JP NG IN MX KR AU CA ES IT NL".split())
+_WORDS = np.array(_WORD_TEXT.title().split())
+_FIRST = np.array(
+    [
+        "Ada",
+        "Bo",
+        "Cleo",
+        "Dev",
+        "Eli",
+        "Fay",
+        "Gus",
+        "Hana",
+        "Ivo",
+        "Juno",
+        "Kai",
+        "Lea",
+        "Milo",
+        "Nia",
+        "Otto",
+        "Pia",
+        "Rex",
+        "Sol",
+        "Tess",
+        "Uma",
+    ]
+)
+_COUNTRIES = np.array(["SE", "GB", "US", "DE", "FR", "BR", "JP", "NG", "IN", "MX", "KR", "AU", "CA", "ES"])
 _LABELS = np.array(["Northern Lights Records", "Paper Moon", "Static Age", "Golden Hour Music", "Iron Bird"])
 _LOREM = (
     "Formed in a basement studio, the project grew from late-night sessions into a touring act known for "
@@ -63,16 +87,38 @@ class SeedSpec:
 LAYOUT: dict[str, tuple[tuple[str, str], ...]] = {
     "users": (("id", "i8"), ("handle", "str"), ("display_name", "str"), ("created_at", "ts")),
     "artists": (("id", "i8"), ("name", "str"), ("country", "str"), ("bio", "str")),
-    "albums": (("id", "i8"), ("artist_id", "i8"), ("title", "str"), ("label", "str"), ("cover_url", "str"),
-               ("released_on", "date")),
-    "tracks": (("id", "i8"), ("album_id", "i8"), ("artist_id", "i8"), ("title", "str"),
-               ("duration_ms", "i4"), ("explicit", "bool"), ("popularity", "i4"), ("isrc", "str"),
-               ("preview_url", "str"), ("released_at", "ts")),
-    "playlists": (("id", "i8"), ("owner_id", "i8"), ("name", "str"), ("description", "str"),
-                  ("is_public", "bool"), ("created_at", "ts"), ("updated_at", "ts")),
+    "albums": (
+        ("id", "i8"),
+        ("artist_id", "i8"),
+        ("title", "str"),
+        ("label", "str"),
+        ("cover_url", "str"),
+        ("released_on", "date"),
+    ),
+    "tracks": (
+        ("id", "i8"),
+        ("album_id", "i8"),
+        ("artist_id", "i8"),
+        ("title", "str"),
+        ("duration_ms", "i4"),
+        ("explicit", "bool"),
+        ("popularity", "i4"),
+        ("isrc", "str"),
+        ("preview_url", "str"),
+        ("released_at", "ts"),
+    ),
+    "playlists": (
+        ("id", "i8"),
+        ("owner_id", "i8"),
+        ("name", "str"),
+        ("description", "str"),
+        ("is_public", "bool"),
+        ("created_at", "ts"),
+        ("updated_at", "ts"),
+    ),
     "playlist_tracks": (("playlist_id", "i8"), ("position", "i4"), ("track_id", "i8"), ("added_at", "ts")),
     "library_tracks": (("user_id", "i8"), ("track_id", "i8"), ("saved_at", "ts")),
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True)
@@ -88,7 +134,7 @@ def _rng(spec: SeedSpec, stream: str) -> np.random.Generator:
 
 
 def playlist_sizes(spec: SeedSpec) -> Array:
-    """Pareto(alpha=1.2) lengths from ``min_playlist``, capped at ``max_playlist``; heroes get ``hero_size``."""
+    """Pareto (alpha 1.2) lengths from ``min_playlist``, capped at ``max_playlist``; heroes: ``hero_size``."""
     raw = spec.min_playlist / _rng(spec, "playlist_sizes").random(spec.playlists) ** (1 / 1.2)
     sizes = np.clip(raw.astype(np.int64), spec.min_playlist, spec.max_playlist)
     sizes[np.arange(1, spec.playlists + 1) % spec.hero_every == 0] = spec.hero_size
@@ -129,17 +175,24 @@ def _users(spec: SeedSpec) -> Iterator[Chunk]:
     for ids in _ranges(spec.users):
         first = _FIRST[rng.integers(0, len(_FIRST), len(ids))].tolist()
         names = [f"{f} {w}" for f, w in zip(first, _WORDS[ids % len(_WORDS)].tolist(), strict=True)]
-        yield {"id": ids, "handle": [f"user{i}" for i in ids.tolist()], "display_name": names,
-               "created_at": START + ids * 1_000_000}  # fmt: skip
+        yield {
+            "id": ids,
+            "handle": [f"user{i}" for i in ids.tolist()],
+            "display_name": names,
+            "created_at": START + ids * 1_000_000,
+        }
 
 
 def _artists(spec: SeedSpec) -> Iterator[Chunk]:
     rng = _rng(spec, "artists")
     for ids in _ranges(spec.artists):
         starts, lengths = rng.integers(0, 200, len(ids)).tolist(), rng.integers(300, 600, len(ids)).tolist()
-        yield {"id": ids, "name": _words(rng, len(ids)),
-               "country": _COUNTRIES[rng.integers(0, len(_COUNTRIES), len(ids))].tolist(),
-               "bio": [_LOREM[s : s + n] for s, n in zip(starts, lengths, strict=True)]}  # fmt: skip
+        yield {
+            "id": ids,
+            "name": _words(rng, len(ids)),
+            "country": _COUNTRIES[rng.integers(0, len(_COUNTRIES), len(ids))].tolist(),
+            "bio": [_LOREM[s : s + n] for s, n in zip(starts, lengths, strict=True)],
+        }
 
 
 def _album_artists(spec: SeedSpec) -> Array:
@@ -150,10 +203,14 @@ def _albums(spec: SeedSpec) -> Iterator[Chunk]:
     rng = _rng(spec, "albums")
     artists = _album_artists(spec)
     for ids in _ranges(spec.albums):
-        yield {"id": ids, "artist_id": artists[ids - 1], "title": _words(rng, len(ids)),
-               "label": _LABELS[ids % len(_LABELS)].tolist(),
-               "cover_url": [f"https://img.example.com/covers/{i}.jpg" for i in ids.tolist()],
-               "released_on": (START + rng.integers(0, SPAN, len(ids))) // DAY}  # fmt: skip
+        yield {
+            "id": ids,
+            "artist_id": artists[ids - 1],
+            "title": _words(rng, len(ids)),
+            "label": _LABELS[ids % len(_LABELS)].tolist(),
+            "cover_url": [f"https://img.example.com/covers/{i}.jpg" for i in ids.tolist()],
+            "released_on": (START + rng.integers(0, SPAN, len(ids))) // DAY,
+        }
 
 
 def _tracks(spec: SeedSpec) -> Iterator[Chunk]:
@@ -163,12 +220,18 @@ def _tracks(spec: SeedSpec) -> Iterator[Chunk]:
         n = len(ids)
         albums = rng.integers(1, spec.albums + 1, n)
         titles = [f"{t} {i}" for t, i in zip(_words(rng, n), ids.tolist(), strict=True)]
-        yield {"id": ids, "album_id": albums, "artist_id": album_artist[albums - 1], "title": titles,
-               "duration_ms": rng.integers(90_000, 420_000, n), "explicit": rng.random(n) < 0.15,
-               "popularity": (100 * rng.random(n) ** 3).astype(np.int64),
-               "isrc": [f"QZ{i:010d}" for i in ids.tolist()],
-               "preview_url": [f"https://cdn.example.com/previews/{i}.mp3" for i in ids.tolist()],
-               "released_at": START + rng.integers(0, SPAN, n)}  # fmt: skip
+        yield {
+            "id": ids,
+            "album_id": albums,
+            "artist_id": album_artist[albums - 1],
+            "title": titles,
+            "duration_ms": rng.integers(90_000, 420_000, n),
+            "explicit": rng.random(n) < 0.15,
+            "popularity": (100 * rng.random(n) ** 3).astype(np.int64),
+            "isrc": [f"QZ{i:010d}" for i in ids.tolist()],
+            "preview_url": [f"https://cdn.example.com/previews/{i}.mp3" for i in ids.tolist()],
+            "released_at": START + rng.integers(0, SPAN, n),
+        }
 
 
 def _playlists(spec: SeedSpec) -> Iterator[Chunk]:
@@ -177,10 +240,15 @@ def _playlists(spec: SeedSpec) -> Iterator[Chunk]:
         n = len(ids)
         names = _words(rng, n)
         created = START + rng.integers(0, SPAN, n)
-        yield {"id": ids, "owner_id": rng.integers(1, spec.users + 1, n), "name": names,
-               "description": [f"{name}, for you" for name in names],
-               "is_public": (rng.random(n) < 0.7) | (ids % spec.hero_every == 0),
-               "created_at": created, "updated_at": created + 3_600_000_000}  # fmt: skip
+        yield {
+            "id": ids,
+            "owner_id": rng.integers(1, spec.users + 1, n),
+            "name": names,
+            "description": [f"{name}, for you" for name in names],
+            "is_public": (rng.random(n) < 0.7) | (ids % spec.hero_every == 0),
+            "created_at": created,
+            "updated_at": created + 3_600_000_000,
+        }
 
 
 def _grouped(sizes: Array, budget: int = CHUNK) -> Iterator[tuple[Array, Array]]:
@@ -202,8 +270,12 @@ def _playlist_tracks(spec: SeedSpec) -> Iterator[Chunk]:
         starts = np.repeat(np.cumsum(sizes) - sizes, sizes)
         # popular tracks (low ids) show up far more often, as in real playlists
         tracks = 1 + (spec.tracks * rng.random(total) ** 2).astype(np.int64)
-        yield {"playlist_id": np.repeat(ids, sizes), "position": np.arange(total) - starts,
-               "track_id": np.minimum(tracks, spec.tracks), "added_at": pool[rng.integers(0, len(pool), total)]}  # fmt: skip
+        yield {
+            "playlist_id": np.repeat(ids, sizes),
+            "position": np.arange(total) - starts,
+            "track_id": np.minimum(tracks, spec.tracks),
+            "added_at": pool[rng.integers(0, len(pool), total)],
+        }
 
 
 def _library_tracks(spec: SeedSpec) -> Iterator[Chunk]:
@@ -215,8 +287,11 @@ def _library_tracks(spec: SeedSpec) -> Iterator[Chunk]:
         total = int(sizes.sum())
         j = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
         first = np.repeat(rng.integers(0, spec.tracks, len(ids)), sizes)
-        yield {"user_id": np.repeat(ids, sizes), "track_id": 1 + (first + j * stride) % spec.tracks,
-               "saved_at": pool[rng.integers(0, len(pool), total)]}  # fmt: skip
+        yield {
+            "user_id": np.repeat(ids, sizes),
+            "track_id": 1 + (first + j * stride) % spec.tracks,
+            "saved_at": pool[rng.integers(0, len(pool), total)],
+        }
 
 
 _GENERATORS: dict[str, Callable[[SeedSpec], Iterator[Chunk]]] = {
@@ -234,4 +309,6 @@ def table_rows(spec: SeedSpec) -> Iterator[TableRows]:
     """Every table, in foreign-key order, as lazily generated column chunks."""
     for name in TABLES:
         layout = LAYOUT[name]
-        yield TableRows(name, tuple(c for c, _ in layout), tuple(k for _, k in layout), _GENERATORS[name](spec))
+        yield TableRows(
+            name, tuple(c for c, _ in layout), tuple(k for _, k in layout), _GENERATORS[name](spec)
+        )

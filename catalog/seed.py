@@ -49,7 +49,9 @@ def text_chunk(table: TableRows, chunk: Chunk) -> str:
         if kind == "str":
             columns.append(list(values))
         elif kind == "ts":
-            columns.append(np.datetime_as_string(np.asarray(values).astype("datetime64[us]"), unit="us").tolist())
+            columns.append(
+                np.datetime_as_string(np.asarray(values).astype("datetime64[us]"), unit="us").tolist()
+            )
         elif kind == "date":
             columns.append(np.datetime_as_string(np.asarray(values).astype("datetime64[D]")).tolist())
         elif kind == "bool":
@@ -104,8 +106,9 @@ def seed_postgres(database_url: str, schema: str, spec: SeedSpec, tick: Tick | N
                     copy.write(b"\xff\xff")  # trailer
         for name in IDENTITY_TABLES:
             conn.execute(
-                sql.SQL("SELECT setval(pg_get_serial_sequence({}, 'id'), (SELECT coalesce(max(id), 1) FROM {}))")
-                .format(sql.Literal(name), sql.Identifier(name))
+                sql.SQL(
+                    "SELECT setval(pg_get_serial_sequence({}, 'id'), (SELECT coalesce(max(id), 1) FROM {}))"
+                ).format(sql.Literal(name), sql.Identifier(name))
             )
         conn.commit()
     return counts

@@ -52,7 +52,8 @@ def _keys(settings: CatalogSettings) -> tuple[KeySource, TokenIssuer | None, Jwk
         )
     key = generate_key("EdDSA")
     get_logger("catalog").warning(
-        "ephemeral_jwt_keys", detail="embedded mode: generated a throwaway keypair; POST /dev/token mints tokens"
+        "ephemeral_jwt_keys",
+        detail="embedded mode: generated a throwaway keypair; POST /dev/token mints tokens",
     )
     issuer = TokenIssuer(key, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
     return StaticKey(key.public_pem()), issuer, None
@@ -60,12 +61,17 @@ def _keys(settings: CatalogSettings) -> tuple[KeySource, TokenIssuer | None, Jwk
 
 def build_state(settings: CatalogSettings) -> CatalogState:
     keys, dev_issuer, jwks = _keys(settings)
-    redis = None if settings.embedded or not settings.redis_url else aioredis.Redis.from_url(settings.redis_url)
-    cache: Cache = RedisCache(redis, settings.redis_prefix, name="catalog") if redis else MemoryCache(name="catalog")
+    redis = (
+        None if settings.embedded or not settings.redis_url else aioredis.Redis.from_url(settings.redis_url)
+    )
+    cache: Cache = (
+        RedisCache(redis, settings.redis_prefix, name="catalog") if redis else MemoryCache(name="catalog")
+    )
     secret = settings.cursor_secret.get_secret_value().encode() if settings.cursor_secret else None
     if secret is None:
         get_logger("catalog").warning(
-            "ephemeral_cursor_secret", detail="set CATALOG_CURSOR_SECRET so cursors survive restarts and workers"
+            "ephemeral_cursor_secret",
+            detail="set CATALOG_CURSOR_SECRET so cursors survive restarts and workers",
         )
     verifier = TokenVerifier(
         keys, issuer=settings.jwt_issuer, audience=settings.jwt_audience, algorithms=settings.jwt_algorithms
@@ -136,7 +142,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
     async def home() -> dict[str, Any]:
         links = {"docs": "/docs", "v1": "/v1/tracks", "v2": "/v2/tracks"}
         if state.dev_issuer is not None:
-            links["dev_token"] = "POST /dev/token {\"user_id\": 1}"
+            links["dev"] = 'POST /dev/token {"user_id": 1}'
         return {"service": "catalog", "mode": settings.mode, "links": links}
 
     app.include_router(v1.router)

@@ -1,10 +1,11 @@
 """The catalog's settings, from the environment (pydantic-settings; DESIGN.md "Conventions").
 
-Shared variables: ``BACKEND_ANSWERS_MODE`` (``services`` or ``embedded``, set by ``make demo``), ``DATABASE_URL``
-(PostgreSQL, or ``sqlite+aiosqlite:///...`` in embedded mode) and ``REDIS_URL`` (absent in embedded mode: the
-cache is then in memory). Everything else is ``CATALOG_*``. Token verification keys come from
-``CATALOG_JWT_PUBLIC_KEY`` (a PEM) or ``CATALOG_JWKS_URL`` (the gateway's JWKS); in services mode the service
-refuses to start without one of them, in embedded mode it generates an ephemeral keypair (see ``auth.py``).
+Shared variables: ``BACKEND_ANSWERS_MODE`` (``services`` or ``embedded``, set by ``make demo``),
+``DATABASE_URL`` (PostgreSQL, or ``sqlite+aiosqlite:///...`` in embedded mode) and ``REDIS_URL`` (absent in
+embedded mode: the cache is then in memory). Everything else is ``CATALOG_*``. Token verification keys come
+from ``CATALOG_JWT_PUBLIC_KEY`` (a PEM) or ``CATALOG_JWKS_URL`` (the gateway's JWKS); in services mode the
+service refuses to start without one of them, in embedded mode it generates an ephemeral keypair (see
+``auth.py``).
 """
 
 from __future__ import annotations

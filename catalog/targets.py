@@ -41,31 +41,49 @@ def deep_offsets(spec: SeedSpec, count: int, rng: random.Random) -> list[int]:
 
 
 def build_targets(
-    database_url: str, schema: str, spec: SeedSpec, issuer: TokenIssuer, codec: CursorCodec, count: int = 100
+    database_url: str,
+    schema: str,
+    spec: SeedSpec,
+    *,
+    issuer: TokenIssuer,
+    codec: CursorCodec,
+    count: int = 100,
 ) -> Targets:
     rng = random.Random(spec.seed)
     offsets = deep_offsets(spec, count, rng)
     with psycopg.connect(libpq_url(database_url)) as conn:
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(schema)))
-        heroes = [r[0] for r in conn.execute(
-            "SELECT id FROM playlists WHERE id %% %s = 0 AND is_public ORDER BY id LIMIT %s", (spec.hero_every, count)
-        )]  # fmt: skip
-        artists = [r[0] for r in conn.execute(
-            "SELECT artist_id FROM tracks GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT %s", (count,)
-        )]  # fmt: skip
+        heroes = [
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM playlists WHERE id %% %s = 0 AND is_public ORDER BY id LIMIT %s",
+                (spec.hero_every, count),
+            )
+        ]
+        artists = [
+            r[0]
+            for r in conn.execute(
+                "SELECT artist_id FROM tracks GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT %s", (count,)
+            )
+        ]
         # the sort key of the row just before each offset: the cursor a client paging there would hold
         keys = conn.execute(
             "SELECT rn, released_at, id FROM (SELECT released_at, id, row_number() OVER "
-            "(ORDER BY released_at DESC, id DESC) AS rn FROM tracks) AS ranked WHERE rn = ANY(%s) ORDER BY rn",
-            ([o for o in offsets],),
+            "(ORDER BY released_at DESC, id DESC) AS rn FROM tracks) AS ranked "
+            "WHERE rn = ANY(%s) ORDER BY rn",
+            (list(offsets),),
         ).fetchall()
-    cursors = {int(rn): codec.encode("tracks", (micros(released), int(track_id))) for rn, released, track_id in keys}
+    cursors = {
+        int(rn): codec.encode("tracks", (micros(released), int(track_id))) for rn, released, track_id in keys
+    }
     readers = [issuer.issue(u, ttl_s=TOKEN_TTL_S) for u in range(1, min(spec.users, 50) + 1)]
-    hero_users = [u for u in range(spec.hero_every, spec.users + 1, spec.hero_every)][:count]
+    hero_users = list(range(spec.hero_every, spec.users + 1, spec.hero_every))[:count]
     targets: Targets = {name: {"v1": [], "v2": []} for name in ENDPOINTS}
     for i, playlist in enumerate(heroes):
         for version in ("v1", "v2"):
-            targets["playlist"][version].append([f"/{version}/playlists/{playlist}", readers[i % len(readers)]])
+            targets["playlist"][version].append(
+                [f"/{version}/playlists/{playlist}", readers[i % len(readers)]]
+            )
     for i, offset in enumerate(offsets):
         token = readers[i % len(readers)]
         targets["deep_page"]["v1"].append([f"/v1/tracks?limit={PAGE}&offset={offset}", token])
@@ -102,7 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     secret = settings.cursor_secret.get_secret_value().encode() if settings.cursor_secret else None
     if secret is None:
         raise SystemExit("set CATALOG_CURSOR_SECRET to the service's, so v2 cursors verify")
-    targets: dict[str, Any] = build_targets(settings.database_url, settings.schema_name, spec, issuer, CursorCodec(secret))
+    targets: dict[str, Any] = build_targets(
+        settings.database_url, settings.schema_name, spec, issuer=issuer, codec=CursorCodec(secret)
+    )
     args.out.write_text(json.dumps(targets))
     return 0
 

@@ -1,8 +1,8 @@
-"""Signing keys and access tokens for tests, the benchmark and embedded mode (the gateway issues them for real).
+"""Signing keys and access tokens for tests, the benchmark and embedded mode (the gateway issues real ones).
 
 An Ed25519 (EdDSA) or RSA (RS256) keypair with a ``kid``; ``TokenIssuer.issue`` signs the claims the catalog
-checks (``iss``, ``aud``, ``sub``, ``iat``, ``exp``, ``scope``). ``jwks()`` publishes the public half as a JSON
-Web Key Set (RFC 7517), the document the gateway will serve and ``auth.JwksKeys`` fetches.
+checks (``iss``, ``aud``, ``sub``, ``iat``, ``exp``, ``scope``). ``jwks()`` publishes the public half as a
+JSON Web Key Set (RFC 7517), the document the gateway will serve and ``auth.JwksKeys`` fetches.
 """
 
 from __future__ import annotations
@@ -78,4 +78,6 @@ class TokenIssuer:
             "scope": " ".join(scopes),
             **extra,
         }
-        return jwt.encode(claims, self.key.private_key, algorithm=self.key.algorithm, headers={"kid": self.key.kid})
+        return jwt.encode(
+            claims, self.key.private_key, algorithm=self.key.algorithm, headers={"kid": self.key.kid}
+        )

@@ -80,7 +80,9 @@ async def list_tracks(
     del principal  # any signed-in user may browse the catalogue
 
     def load(sync: Session) -> dict[str, Any]:
-        query = select(Track).order_by(Track.released_at.desc(), Track.id.desc()).offset(offset).limit(limit + 1)
+        query = (
+            select(Track).order_by(Track.released_at.desc(), Track.id.desc()).offset(offset).limit(limit + 1)
+        )
         return _page([_track(t) for t in sync.scalars(query)], limit, offset)
 
     return JSONResponse(await session.run_sync(load))
@@ -150,7 +152,9 @@ async def list_user_playlists(
             return None
         query = (
             select(Playlist)
-            .where(Playlist.owner_id == user_id, or_(Playlist.is_public, Playlist.owner_id == principal.user_id))
+            .where(
+                Playlist.owner_id == user_id, or_(Playlist.is_public, Playlist.owner_id == principal.user_id)
+            )
             .order_by(Playlist.id.desc())
             .offset(offset)
             .limit(limit + 1)

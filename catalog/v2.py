@@ -25,7 +25,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog import queries, schemas
 from catalog.auth import require_scope
 from catalog.cursor import CursorError
-from catalog.deps import ArtistId, CursorParam, PageSize, PlaylistId, PrincipalDep, StateDep, UserId, V2Session
+from catalog.deps import (
+    ArtistId,
+    CursorParam,
+    PageSize,
+    PlaylistId,
+    PrincipalDep,
+    StateDep,
+    UserId,
+    V2Session,
+)
 from catalog.errors import bad_cursor, not_found
 from catalog.models import Artist, Playlist, PlaylistTrack, Track, User
 from catalog.schemas import DEFAULT_PAGE, MAX_PLAYLIST_TRACKS, from_micros, micros
@@ -91,7 +100,7 @@ def _page(state: StateDep, scope: str, items: list[dict[str, Any]], limit: int, 
 
 
 async def _playlist_blob(session: AsyncSession, playlist_id: int) -> bytes:
-    """``owner public etag\\n`` + the document, or ``MISSING``: two queries, whatever the playlist's length."""
+    """``owner public etag\\n`` + the document, or ``MISSING``: two queries, however long the playlist."""
     head = (await session.execute(queries.playlist_head(playlist_id))).first()
     if head is None:
         return MISSING
@@ -135,6 +144,7 @@ async def get_playlist(
 @router.get("/tracks", response_model=schemas.TrackPage)
 async def list_tracks(
     request: Request,
+    *,
     principal: PrincipalDep,
     state: StateDep,
     session: V2Session,
@@ -145,7 +155,9 @@ async def list_tracks(
     del principal
     after = _decode(state, "tracks", cursor, (int, int))
     rows = (
-        await session.execute(queries.new_releases(limit, (from_micros(after[0]), after[1]) if after else None))
+        await session.execute(
+            queries.new_releases(limit, (from_micros(after[0]), after[1]) if after else None)
+        )
     ).all()
     keys = [(micros(r.released_at), r.id) for r in rows]
     return respond(request, _page(state, "tracks", [_track(r) for r in rows], limit, keys))
@@ -154,6 +166,7 @@ async def list_tracks(
 @router.get("/artists/{artist_id}/tracks", response_model=schemas.TrackPage)
 async def list_artist_tracks(
     request: Request,
+    *,
     artist_id: ArtistId,
     principal: PrincipalDep,
     state: StateDep,
@@ -165,7 +178,7 @@ async def list_artist_tracks(
     del principal
     scope = f"artist:{artist_id}"
     after = _decode(state, scope, cursor, (int, int))
-    rows = (await session.execute(queries.artist_tracks(artist_id, limit, after))).all()  # type: ignore[arg-type]
+    rows = (await session.execute(queries.artist_tracks(artist_id, limit, after))).all()
     if not rows and (await session.execute(select(Artist.id).where(Artist.id == artist_id))).first() is None:
         raise not_found("artist", artist_id)
     keys = [(r.popularity, r.id) for r in rows]
@@ -175,6 +188,7 @@ async def list_artist_tracks(
 @router.get("/me/library", response_model=schemas.LibraryPage)
 async def my_library(
     request: Request,
+    *,
     principal: PrincipalDep,
     state: StateDep,
     session: V2Session,
@@ -194,6 +208,7 @@ async def my_library(
 @router.get("/users/{user_id}/playlists", response_model=schemas.PlaylistPage)
 async def list_user_playlists(
     request: Request,
+    *,
     user_id: UserId,
     principal: PrincipalDep,
     state: StateDep,
@@ -222,7 +237,9 @@ async def create_playlist(
         if (await session.execute(select(User.id).where(User.id == principal.user_id))).first() is None:
             raise ApiError(403, "unknown_user", f"user {principal.user_id} has no catalog profile")
         values = {"owner_id": principal.user_id, "created_at": now, "updated_at": now, **body.model_dump()}
-        playlist_id = (await session.execute(insert(Playlist).values(values).returning(Playlist.id))).scalar_one()
+        playlist_id = (
+            await session.execute(insert(Playlist).values(values).returning(Playlist.id))
+        ).scalar_one()
     await state.cache.invalidate(playlist_key(playlist_id))  # a probe may have cached this id's 404
     doc = schemas.playlist_summary_doc(playlist_id, body.name, body.is_public, principal.user_id, now)
     return Response(orjson.dumps(doc), status_code=201, media_type="application/json",
@@ -231,13 +248,19 @@ async def create_playlist(
 
 @router.post("/playlists/{playlist_id}/tracks", status_code=201, response_model=schemas.EntryCreated)
 async def add_track(
-    playlist_id: PlaylistId, body: schemas.NewEntry, principal: PrincipalDep, state: StateDep, session: V2Session
+    playlist_id: PlaylistId,
+    body: schemas.NewEntry,
+    principal: PrincipalDep,
+    state: StateDep,
+    session: V2Session,
 ) -> Response:
     """Append a track; only the owner may. Concurrent appends queue on the playlist's row lock."""
     require_scope(principal, state.settings.write_scope)
     now = dt.datetime.now(dt.UTC)
     async with session.begin():
-        lock = select(Playlist.owner_id, Playlist.is_public).where(Playlist.id == playlist_id).with_for_update()
+        lock = (
+            select(Playlist.owner_id, Playlist.is_public).where(Playlist.id == playlist_id).with_for_update()
+        )
         playlist = (await session.execute(lock)).first()
         if playlist is None or (not playlist.is_public and playlist.owner_id != principal.user_id):
             raise not_found("playlist", playlist_id)

@@ -81,11 +81,11 @@ FULL = BenchConfig(
     write_concurrency=16,
     recent_reads=5_000,
     analytics_repeats=24,
-    invariant=InvariantSpec(playlists=20, users=40, operations=10_000, concurrency=64),
+    invariant=InvariantSpec(playlists=20, users=40, operations=8_000, concurrency=64),
     # the stock rules snapshot after 60 s once 10,000 keys changed: kill before and after the first snapshot
     kill_window_default_s=(20.0, 120.0),
     kill_window_aof_s=(10.0, 30.0),
-    structure_users=5_000,
+    structure_users=2_000,
 )
 QUICK = BenchConfig(
     workload=WorkloadSpec(plays=10_000, users=1_000, tracks=2_000),
@@ -175,7 +175,7 @@ async def run(
             await conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         await engine.dispose()
     progress("kill -9 of a private redis-server: stock snapshots, then AOF everysec")
-    rng = random.Random(cfg.workload.seed)
+    rng = random.Random()  # a different kill moment every run: before or after a snapshot, as it happens
     lost_default = await measure_loss("default", cfg.kill_window_default_s, rng=rng)
     lost_aof = await measure_loss("aof_everysec", cfg.kill_window_aof_s, rng=rng)
     progress("memory of three structures for recent plays")

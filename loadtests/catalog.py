@@ -84,12 +84,16 @@ class CatalogUser(FastHttpUser):
         endpoint, path, token = next(_state["requests"])
         headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
         started = time.perf_counter()
-        with self.client.get(path, headers=headers, name=f"{VERSION} {endpoint}", catch_response=True) as response:
+        with self.client.get(
+            path, headers=headers, name=f"{VERSION} {endpoint}", catch_response=True
+        ) as response:
             latency_ms = (time.perf_counter() - started) * 1000
             status = int(response.status_code or 0)
             if status >= 500:
                 _state["server_errors"] += 1
-            wire = int(response.headers.get("Content-Length") or len(response.content or b"")) if status else 0
+            wire = (
+                int(response.headers.get("Content-Length") or len(response.content or b"")) if status else 0
+            )
             writer = _state.get("writer")
             if writer is not None:
                 writer.writerow([endpoint, status, f"{latency_ms:.3f}", wire])

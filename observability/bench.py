@@ -99,7 +99,11 @@ def _free_port() -> int:
 
 @contextlib.contextmanager
 def _servers(logdir: Path) -> Iterator[dict[str, str]]:
-    """Start one pinned uvicorn per variant; yield their URLs; always stop them."""
+    """Start one uvicorn per variant, pin it to the server core once it answers; yield URLs; always stop them.
+
+    Pinning after start-up lets the four servers import on both cores; ``taskset -a`` pins every thread, and
+    threads started later inherit the affinity.
+    """
     unset = {"OTEL_EXPORTER_OTLP_ENDPOINT", "PROMETHEUS_MULTIPROC_DIR"}
     env = {name: value for name, value in os.environ.items() if name not in unset}
     env["LOG_LEVEL"] = "INFO"  # the full stack writes its access line per request, as in production
@@ -108,7 +112,7 @@ def _servers(logdir: Path) -> Iterator[dict[str, str]]:
     try:
         for variant in VARIANTS:
             port = _free_port()
-            args = ["taskset", "-c", SERVER_CPU, sys.executable, "-m", "uvicorn", "--factory",
+            args = [sys.executable, "-m", "uvicorn", "--factory",
                     f"observability.bench:{variant}_app", "--host", "127.0.0.1", "--port", str(port),
                     "--no-access-log", "--log-level", "warning"]  # fmt: skip
             with (logdir / f"{variant}.err").open("wb") as err:
@@ -117,6 +121,8 @@ def _servers(logdir: Path) -> Iterator[dict[str, str]]:
             urls[variant] = f"http://127.0.0.1:{port}{ENDPOINT}"
         for (variant, url), process in zip(urls.items(), processes, strict=True):
             _wait_ready(url, process, logdir / f"{variant}.err")
+            subprocess.run(["taskset", "-a", "-p", "-c", SERVER_CPU, str(process.pid)], check=True,
+                           capture_output=True)  # fmt: skip
         yield urls
     finally:
         for process in processes:
@@ -191,7 +197,7 @@ def summarise(samples: dict[str, list[float]], settings: WrkSettings) -> dict[st
             "warmup_s": settings.warmup_s,
             "rounds": settings.rounds,
             "statistic": "median of rounds",
-            "server": f"uvicorn, 1 worker, taskset -c {SERVER_CPU}",
+            "server": f"uvicorn, 1 worker, taskset -a -p -c {SERVER_CPU}",
             "client": f"wrk, taskset -c {CLIENT_CPU}",
             "endpoint": f"GET {ENDPOINT}",
         },
@@ -208,7 +214,9 @@ def _check_tools() -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="2 rounds of 1 s, no warm-up, results in a temp dir")
+    parser.add_argument(
+        "--quick", action="store_true", help="2 rounds of 1 s, no warm-up, results in a temp dir"
+    )
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
     parser.add_argument("--warmup", type=float, default=2.0)

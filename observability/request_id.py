@@ -8,8 +8,8 @@ error handlers and log lines deep inside the request can read it without passing
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from collections.abc import Iterable
 from contextvars import ContextVar, Token
 
@@ -21,13 +21,19 @@ _VALID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 _current: ContextVar[str | None] = ContextVar("request_id", default=None)
 
+# RFC 9562 version-4 layout: 4 version bits = 0100, 2 variant bits = 10, the other 122 bits random.
+_VERSION_MASK, _VERSION_4 = ~(0xF000 << 64), 0x4000 << 64
+_VARIANT_MASK, _VARIANT_RFC = ~(0xC000 << 48), 0x8000 << 48
+
 
 def is_valid(candidate: str) -> bool:
     return _VALID.fullmatch(candidate) is not None
 
 
 def new_request_id() -> str:
-    return uuid.uuid4().hex
+    """``uuid.uuid4().hex``, without building a UUID object (which costs several times the random bytes)."""
+    bits = int.from_bytes(os.urandom(16))
+    return f"{bits & _VERSION_MASK & _VARIANT_MASK | _VERSION_4 | _VARIANT_RFC:032x}"
 
 
 def from_headers(headers: Iterable[tuple[bytes, bytes]]) -> str | None:

@@ -15,13 +15,8 @@ from catalog.settings import CatalogSettings, checked_schema, driver_url
 VERSION_TABLE = "alembic_version_catalog"
 
 config = context.config
-schema = config.get_main_option("schema")
-url = config.get_main_option("sqlalchemy.url")
-if not schema or not url:
-    settings = CatalogSettings()
-    schema = schema or settings.schema_name
-    url = url or driver_url(settings.database_url, "psycopg")
-schema = checked_schema(schema)
+schema = checked_schema(config.get_main_option("schema") or CatalogSettings().schema_name)
+url = config.get_main_option("sqlalchemy.url") or driver_url(CatalogSettings().database_url, "psycopg")
 
 
 def run_offline() -> None:

@@ -39,7 +39,12 @@ def png(width: int, height: int) -> bytes:
 
     rows = b"".join(b"\x00" + b"\x80\x80\x80" * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def write_sample_book(
@@ -50,8 +55,10 @@ def write_sample_book(
     chart: bool = True,
     results: dict[str, Any] | None = None,
 ) -> docs.Sources:
-    """answers/q08-sample.md, results/obs.json (+ obs.png), pkg/metrics.py under ``root``; the Sources to build."""
-    answers_dir, results_dir = write_book(root, answer if answer is not None else answer_with(), results or RESULTS)
+    """answers/q08-sample.md, results/obs.json (+ .png), pkg/metrics.py under ``root``; Sources to build."""
+    answers_dir, results_dir = write_book(
+        root, answer if answer is not None else answer_with(), results or RESULTS
+    )
     if chart:
         (results_dir / "obs.png").write_bytes(png(64, 32))
     (root / "pkg").mkdir()

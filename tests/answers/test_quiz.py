@@ -1,4 +1,4 @@
-"""``answers quiz``: follow-ups become cards, Enter reveals, q quits, and the Anki export imports as a deck."""
+"""``answers quiz``: follow-ups become cards, Enter reveals, q quits, the Anki export imports as a deck."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ pytestmark = pytest.mark.unit
 
 TWO_FOLLOW_UPS = ANSWER.replace(
     "## Run it yourself",
-    "### What is `cardinality`?\n\nThe number of distinct label sets: **42** <!-- fig: obs.latency.p99_ms -->."
-    "\n\n### An unanswered one?\n\n## Run it yourself",
+    "### What is `cardinality`?\n\n"
+    "The number of distinct label sets: **42** <!-- fig: obs.latency.p99_ms -->.\n\n"
+    "### An unanswered one?\n\n## Run it yourself",
 )
 
 
@@ -50,7 +51,9 @@ def book_dirs(tmp_path: Path) -> tuple[Path, Path]:
 def invoke(book_dirs: tuple[Path, Path], *args: str, stdin: str = "") -> Result:
     answers_dir, results_dir = book_dirs
     return CliRunner().invoke(
-        app, ["--answers-dir", str(answers_dir), "--results-dir", str(results_dir), "quiz", *args], input=stdin
+        app,
+        ["--answers-dir", str(answers_dir), "--results-dir", str(results_dir), "quiz", *args],
+        input=stdin,
     )
 
 
@@ -88,7 +91,7 @@ def test_the_error_for_an_unanswered_question_lists_the_answered_ones(book_dirs:
 
 
 def test_an_empty_book_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(quiz.QuizError, match="no answer in .* has any yet"):
+    with pytest.raises(quiz.QuizError, match=r"no answer in .* has any yet"):
         quiz.collect(tmp_path)
 
 
@@ -108,7 +111,9 @@ def test_enter_reveals_each_answer_and_the_run_ends_done() -> None:
     outcome = quiz.run(cards, ask, console)
     text = console.export_text()
     assert outcome == quiz.Outcome(revealed=2, total=2, quit_early=False)
-    assert text.index("Why histograms") < text.index("Histograms aggregate") < text.index("What is cardinality")
+    assert (
+        text.index("Why histograms") < text.index("Histograms aggregate") < text.index("What is cardinality")
+    )
     assert "Done: 2 of 2 answers revealed." in text
     # reveal, next, reveal: no "next" prompt after the last card
     assert len(prompts) == 3

@@ -1,4 +1,4 @@
-"""BOLA (OWASP API1): user A never reads or changes user B's private playlist, through any endpoint or version."""
+"""BOLA (OWASP API1): user A never reads or changes user B's private playlist, through any endpoint."""
 
 from __future__ import annotations
 
@@ -39,11 +39,13 @@ async def test_a_private_playlist_is_the_owners_alone_and_a_404_for_anyone_else(
 async def test_the_cache_never_serves_a_private_playlist_to_a_stranger(
     client: httpx.AsyncClient, seeded: Seeded, issuer: TokenIssuer
 ) -> None:
-    """The owner's read caches the document; the stranger's read right after is a cache hit, and still a 404."""
+    """The owner's read caches the document; the stranger's read right after is a cache hit: still a 404."""
     playlist, owner, stranger = _private_playlist(seeded)
     assert (await client.get(f"/v2/playlists/{playlist}", headers=bearer(issuer, owner))).status_code == 200
     etag = (await client.get(f"/v2/playlists/{playlist}", headers=bearer(issuer, owner))).headers["ETag"]
-    probe = await client.get(f"/v2/playlists/{playlist}", headers={**bearer(issuer, stranger), "If-None-Match": etag})
+    probe = await client.get(
+        f"/v2/playlists/{playlist}", headers={**bearer(issuer, stranger), "If-None-Match": etag}
+    )
     assert probe.status_code == 404, "a known ETag must not turn into a 304 for someone else"
 
 
@@ -64,9 +66,13 @@ async def test_a_stranger_cannot_add_tracks_to_anyone_elses_playlist(
     client: httpx.AsyncClient, seeded: Seeded, issuer: TokenIssuer
 ) -> None:
     playlist, _owner, stranger = _private_playlist(seeded)
-    private = await client.post(f"/v2/playlists/{playlist}/tracks", json={"track_id": 1}, headers=bearer(issuer, stranger))
+    private = await client.post(
+        f"/v2/playlists/{playlist}/tracks", json={"track_id": 1}, headers=bearer(issuer, stranger)
+    )
     assert private.status_code == 404
-    public_row = fetch(seeded, "SELECT id, owner_id FROM playlists WHERE is_public AND owner_id <> %s LIMIT 1", stranger)
+    public_row = fetch(
+        seeded, "SELECT id, owner_id FROM playlists WHERE is_public AND owner_id <> %s LIMIT 1", stranger
+    )
     public = await client.post(
         f"/v2/playlists/{public_row[0][0]}/tracks", json={"track_id": 1}, headers=bearer(issuer, stranger)
     )

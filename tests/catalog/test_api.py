@@ -1,4 +1,4 @@
-"""The API's contract on real PostgreSQL: v1 and v2 say the same thing, bad input is a 4xx, v2's HTTP extras work."""
+"""The API contract on real PostgreSQL: v1 and v2 say the same, bad input is a 4xx, v2's HTTP extras work."""
 
 from __future__ import annotations
 
@@ -58,7 +58,12 @@ async def test_a_playlist_is_the_same_json_in_v1_and_v2(
 
 @pytest.mark.parametrize(
     "url",
-    ["/tracks?limit=20", "/artists/{artist}/tracks?limit=7", "/me/library?limit=9", "/users/{owner}/playlists?limit=2"],
+    [
+        "/tracks?limit=20",
+        "/artists/{artist}/tracks?limit=7",
+        "/me/library?limit=9",
+        "/users/{owner}/playlists?limit=2",
+    ],
 )
 async def test_every_listing_yields_the_same_items_in_the_same_order_in_v1_and_v2(
     client: httpx.AsyncClient, seeded: Seeded, issuer: TokenIssuer, url: str
@@ -110,11 +115,20 @@ async def test_a_first_page_is_identical_json_apart_from_the_next_token(
     ],
 )
 async def test_bad_input_gets_a_4xx_with_a_message_never_a_500(
-    client: httpx.AsyncClient, issuer: TokenIssuer, method: str, url: str, body: Any, status: int, code: str
+    client: httpx.AsyncClient,
+    *,
+    issuer: TokenIssuer,
+    method: str,
+    url: str,
+    body: Any,
+    status: int,
+    code: str,
 ) -> None:
     headers = bearer(issuer, 1)
     if isinstance(body, str):
-        response = await client.request(method, url, content=body, headers={**headers, "Content-Type": "application/json"})
+        response = await client.request(
+            method, url, content=body, headers={**headers, "Content-Type": "application/json"}
+        )
     else:
         response = await client.request(method, url, json=body, headers=headers)
     assert response.status_code == status, response.text
@@ -123,7 +137,9 @@ async def test_bad_input_gets_a_4xx_with_a_message_never_a_500(
     assert error["message"]
 
 
-async def test_a_cursor_from_another_listing_is_refused(client: httpx.AsyncClient, issuer: TokenIssuer) -> None:
+async def test_a_cursor_from_another_listing_is_refused(
+    client: httpx.AsyncClient, issuer: TokenIssuer
+) -> None:
     headers = bearer(issuer, 20)
     library_cursor = (await client.get("/v2/me/library?limit=1", headers=headers)).json()["page"]["next"]
     assert library_cursor
@@ -176,11 +192,13 @@ async def test_v2_gzips_large_bodies_and_v1_does_not(
 async def test_a_write_invalidates_the_cached_playlist_in_redis(
     seeded: Seeded, signing_key: SigningKey, issuer: TokenIssuer, redis_url: str, redis_prefix: str
 ) -> None:
-    """Read (cached in Redis), append a track, read again: the new track is there at once, not after the TTL."""
+    """Read (cached in Redis), append a track, read again: the new track is there at once, not after a TTL."""
     app = create_app(settings_for(seeded, signing_key, redis_url=redis_url, redis_prefix=redis_prefix))
     headers = bearer(issuer, 5)
     async with serve(app) as client:
-        created = await client.post("/v2/playlists", json={"name": "road trip", "is_public": True}, headers=headers)
+        created = await client.post(
+            "/v2/playlists", json={"name": "road trip", "is_public": True}, headers=headers
+        )
         assert created.status_code == 201, created.text
         url = f"/v2/playlists/{created.json()['id']}"
         assert (await client.get(url, headers=headers)).json()["track_count"] == 0

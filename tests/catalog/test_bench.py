@@ -30,16 +30,22 @@ def test_the_quick_bench_writes_every_figure_the_answer_quotes_and_no_5xx(
     for name in ENDPOINTS:
         for version in ("v1", "v2"):
             figures = data["endpoints"][name][version]
-            assert FIGURES <= set(figures), (name, version, figures)
+            assert set(figures) >= FIGURES, (name, version, figures)
             assert figures["errors"] == 0, "Locust's thresholds passed and no request failed"
             assert figures["requests"] > 0
     playlist = data["endpoints"]["playlist"]
-    assert playlist["v1"]["queries_per_request"] > 100 > 2 >= playlist["v2"]["queries_per_request"]
+    assert playlist["v1"]["queries_per_request"] > 100
+    assert playlist["v2"]["queries_per_request"] <= 2
     assert data["endpoints"]["deep_page"]["v2"]["queries_per_request"] == 1
     assert data["techniques"]["etag"]["not_modified_bytes"] == 0
     assert data["techniques"]["gzip"]["gzip_bytes"] < data["techniques"]["gzip"]["identity_bytes"]
     assert (tmp_path / "catalog.png").stat().st_size > 10_000
     plans = {p.name for p in (tmp_path / "catalog_plans").iterdir()}
-    assert {"deep_page_before.txt", "deep_page_after.txt", "playlist_before.txt", "playlist_after.txt"} <= plans
+    assert {
+        "deep_page_before.txt",
+        "deep_page_after.txt",
+        "playlist_before.txt",
+        "playlist_after.txt",
+    } <= plans
     assert "Index Cond" in (tmp_path / "catalog_plans" / "deep_page_after.txt").read_text()
     assert "Sort" in (tmp_path / "catalog_plans" / "deep_page_before.txt").read_text()

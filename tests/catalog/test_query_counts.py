@@ -52,7 +52,8 @@ async def test_v1_sends_more_queries_the_longer_the_playlist(
         count = await _statements_per_request(app, f"/v1/playlists/{playlist_id}", bearer(issuer, 1))
         sizes_and_counts.append((size, count))
     counts = [count for _size, count in sizes_and_counts]
-    assert counts == sorted(counts) and counts[0] < counts[-1], sizes_and_counts
+    assert counts == sorted(counts), sizes_and_counts
+    assert counts[0] < counts[-1], sizes_and_counts
     longest_size, longest_count = sizes_and_counts[-1]
     assert longest_count > longest_size / 2, "at least one query per distinct track: the N+1"
 
@@ -65,7 +66,9 @@ async def test_a_cached_v2_playlist_costs_no_query_at_all(
     async with serve(app) as client:
         await client.get(f"/v2/playlists/{playlist_id}", headers=bearer(issuer, 1))
         with counting(app) as statements:
-            assert (await client.get(f"/v2/playlists/{playlist_id}", headers=bearer(issuer, 1))).status_code == 200
+            assert (
+                await client.get(f"/v2/playlists/{playlist_id}", headers=bearer(issuer, 1))
+            ).status_code == 200
     assert statements.count == 0
 
 

@@ -7,10 +7,16 @@ packages' tests never see our handlers).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,8 +25,10 @@ import structlog
 from fastapi import FastAPI
 
 from observability import logging as obs_logging
+from tests.support.servers import free_port
 
 LOGGERS = ("", "uvicorn", "uvicorn.error", "uvicorn.access", "httpx", "httpcore")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -74,3 +82,32 @@ def json_lines(text: str) -> list[dict[str, Any]]:
 def access_lines(text: str) -> list[dict[str, Any]]:
     return [line for line in json_lines(text) if line.get("logger") == "observability.access"
             and line.get("event") == "request"]  # fmt: skip
+
+
+@contextlib.contextmanager
+def uvicorn_server(tmp_path: Path, *, workers: int, env: dict[str, str]) -> Iterator[tuple[str, Path]]:
+    """The demo service under a real ``uvicorn`` process; yields its URL and the file its stdout goes to."""
+    port = free_port()
+    environment = {**os.environ, **env}
+    environment.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
+    args = [sys.executable, "-m", "uvicorn", "--factory", "observability.demo:create_app", "--workers",
+            str(workers), "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
+    log = tmp_path / "uvicorn.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(args, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                process.wait(timeout=10)
+                raise RuntimeError(f"uvicorn did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.1)
+        yield url, log
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 
+import httpx
 import pytest
 import structlog
 from opentelemetry.sdk.trace import TracerProvider
 
 from observability import configure_logging, get_logger
 from observability.logging import add_trace_ids
-from tests.observability.conftest import json_lines
-
-pytestmark = pytest.mark.unit
+from tests.observability.conftest import json_lines, uvicorn_server
 
 
+@pytest.mark.unit
 def test_a_structlog_event_is_one_json_line_with_service_level_event_and_utc_iso_timestamp(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -32,6 +33,7 @@ def test_a_structlog_event_is_one_json_line_with_service_level_event_and_utc_iso
     assert abs((dt.datetime.now(dt.UTC) - stamp).total_seconds()) < 60
 
 
+@pytest.mark.unit
 @pytest.mark.parametrize("name", ["some.library", "uvicorn", "uvicorn.error"])
 def test_stdlib_and_uvicorn_loggers_go_through_the_same_json_processors(
     name: str, capsys: pytest.CaptureFixture[str]
@@ -48,6 +50,7 @@ def test_stdlib_and_uvicorn_loggers_go_through_the_same_json_processors(
     assert "\x1b[" not in str(line)  # uvicorn's coloured formatter is gone
 
 
+@pytest.mark.unit
 def test_uvicorn_access_logger_is_silenced_so_our_access_line_is_the_only_one(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -60,6 +63,7 @@ def test_uvicorn_access_logger_is_silenced_so_our_access_line_is_the_only_one(
     assert capsys.readouterr().out == ""
 
 
+@pytest.mark.unit
 def test_an_exception_is_a_structured_field_on_the_same_single_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -78,6 +82,7 @@ def test_an_exception_is_a_structured_field_on_the_same_single_line(
     assert "locals" not in exc["frames"][-1]  # locals can hold secrets; they are never logged
 
 
+@pytest.mark.unit
 def test_configuring_twice_emits_each_line_once(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("svc", "INFO")
     configure_logging("svc", "INFO")
@@ -86,6 +91,7 @@ def test_configuring_twice_emits_each_line_once(capsys: pytest.CaptureFixture[st
     assert [line["event"] for line in json_lines(capsys.readouterr().out)] == ["once", "once too"]
 
 
+@pytest.mark.unit
 def test_the_level_filters_events_and_defaults_to_log_level_from_the_environment(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -97,11 +103,13 @@ def test_the_level_filters_events_and_defaults_to_log_level_from_the_environment
     assert [line["event"] for line in json_lines(capsys.readouterr().out)] == ["shown"]
 
 
+@pytest.mark.unit
 def test_an_unknown_level_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown log level"):
         configure_logging("svc", "LOUD")
 
 
+@pytest.mark.unit
 def test_log_lines_carry_the_ids_of_the_active_span_and_none_outside_one(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -118,5 +126,24 @@ def test_log_lines_carry_the_ids_of_the_active_span_and_none_outside_one(
     assert "span_id" not in outside
 
 
+@pytest.mark.unit
 def test_the_trace_processor_leaves_an_event_alone_without_a_span() -> None:
     assert add_trace_ids(None, "info", {"event": "x"}) == {"event": "x"}
+
+
+@pytest.mark.integration
+def test_a_real_uvicorn_writes_only_json_lines_and_exactly_one_access_line_per_request(
+    tmp_path: Path,
+) -> None:
+    """uvicorn's own startup lines come through our processors; its access logger stays silent."""
+    with uvicorn_server(tmp_path, workers=1, env={"LOG_LEVEL": "INFO"}) as (url, log):
+        for i in range(5):
+            assert httpx.get(f"{url}/items/{i + 1}", headers={"X-Request-ID": f"uv-{i}"}).status_code == 200
+    lines = json_lines(log.read_text())  # fails on any line that is not one JSON object
+    assert "\x1b[" not in log.read_text()
+    startup = [line for line in lines if line["logger"] == "uvicorn.error"]
+    assert any(line["event"].startswith("Uvicorn running on") for line in startup)
+    assert all(line["service"] == "demo-catalog" for line in startup)
+    access = [line for line in lines if line["event"] == "request"]
+    assert [line["request_id"] for line in access] == [f"uv-{i}" for i in range(5)]
+    assert not [line for line in lines if line.get("logger") == "uvicorn.access"]

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -20,10 +16,9 @@ from prometheus_client.samples import Sample
 
 from observability import instrument
 from observability.metrics import BUCKETS, MemoryCollector, MemoryRecorder, normalise_method
-from tests.support.servers import free_port
+from tests.observability.conftest import uvicorn_server
 
 MakeClient = Callable[[FastAPI], httpx.AsyncClient]
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def samples(text: str, name: str, service: str) -> list[Sample]:
@@ -120,34 +115,11 @@ async def test_a_thousand_distinct_raw_paths_yield_at_most_routes_plus_one_route
 @pytest.fixture
 def two_workers(tmp_path: Path) -> Iterator[str]:
     """uvicorn with 2 worker processes sharing one prometheus-client multiprocess directory."""
-    port = free_port()
     multiproc_dir = tmp_path / "prometheus"
     multiproc_dir.mkdir()
-    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(multiproc_dir), "LOG_LEVEL": "WARNING"}
-    env.pop("OTEL_EXPORTER_OTLP_ENDPOINT", None)
-    args = [sys.executable, "-m", "uvicorn", "--factory", "observability.demo:create_app", "--workers", "2",
-            "--host", "127.0.0.1", "--port", str(port)]  # fmt: skip
-    log = tmp_path / "uvicorn.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                process.wait(timeout=10)
-                raise RuntimeError(f"uvicorn did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.1)
+    env = {"PROMETHEUS_MULTIPROC_DIR": str(multiproc_dir), "LOG_LEVEL": "WARNING"}
+    with uvicorn_server(tmp_path, workers=2, env=env) as (url, _log):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 @pytest.mark.integration

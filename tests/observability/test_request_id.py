@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 
@@ -32,7 +33,12 @@ def test_other_headers_are_ignored_and_a_missing_id_gives_none() -> None:
 def test_new_ids_are_distinct_uuid4_hex_strings() -> None:
     ids = {rid.new_request_id() for _ in range(1000)}
     assert len(ids) == 1000
-    assert all(re.fullmatch(r"[0-9a-f]{32}", i) and rid.is_valid(i) for i in ids)
+    for i in ids:
+        assert re.fullmatch(r"[0-9a-f]{32}", i)
+        assert rid.is_valid(i)
+        parsed = uuid.UUID(hex=i)
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+        assert parsed.hex == i
 
 
 def test_the_current_id_is_set_for_a_scope_and_reset_after() -> None:

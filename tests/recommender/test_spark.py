@@ -1,4 +1,4 @@
-"""The Spark MLlib path (implicitPrefs ALS, local[1]) matches our ALS within 5% and writes the same artifact."""
+"""Spark MLlib's implicit ALS (local[1]) matches ours within 5% and writes the same kind of artifact."""
 
 from __future__ import annotations
 

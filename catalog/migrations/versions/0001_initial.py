@@ -1,7 +1,8 @@
-"""The catalog as first written: tables, primary keys, foreign keys and one unique handle, nothing more.
+"""The catalog as first written: tables, primary keys, foreign keys and one unique handle, no more.
 
 PostgreSQL indexes primary keys and unique constraints, never foreign keys, so ``tracks.artist_id``,
-``playlists.owner_id`` and the library's sort order start unindexed. That is the schema ``/v1`` is measured on.
+``playlists.owner_id`` and the library's sort order start unindexed. That is the schema ``/v1`` is measured
+on.
 """
 
 import sqlalchemy as sa

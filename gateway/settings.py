@@ -1,0 +1,111 @@
+"""The gateway's settings, from the environment (pydantic-settings; DESIGN.md "Conventions").
+
+Shared variables: ``BACKEND_ANSWERS_MODE`` (``services`` or ``embedded``), ``DATABASE_URL`` and ``REDIS_URL``.
+Everything else is ``GATEWAY_*``. The signing key is a secret: ``GATEWAY_JWT_PRIVATE_KEY`` (PEM, Ed25519 or
+RSA) signs every new token and ``GATEWAY_JWT_PREVIOUS_KEYS`` (PEMs, concatenated) are the keys it replaced,
+whose public halves the JWKS keeps serving until the tokens they signed have expired (key rotation). In
+services mode the gateway refuses to start without a signing key; embedded mode generates an ephemeral one
+with a warning (``service.py``). Token claims match what ``catalog/auth.py`` verifies: ``iss``
+``backend-answers-gateway``, ``aud`` containing ``catalog``, numeric ``sub``, ``iat``, ``exp``, ``scope``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
+SCHEMA_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+ISSUER = "backend-answers-gateway"
+# Every audience the gateway's tokens are meant for: itself and the services behind it.
+AUDIENCES = ("gateway", "catalog", "recommender")
+USER_SCOPES = ("catalog:read", "catalog:write", "recommendations:read")
+ADMIN_SCOPE = "admin"
+
+CommaList = Annotated[tuple[str, ...], NoDecode]
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", populate_by_name=True)
+
+    mode: Literal["services", "embedded"] = Field(default="services", validation_alias="BACKEND_ANSWERS_MODE")
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    schema_name: str = Field(default="gateway", validation_alias="GATEWAY_SCHEMA")
+    redis_prefix: str = "gateway:"
+
+    # tokens
+    jwt_private_key: SecretStr | None = None
+    jwt_previous_keys: SecretStr | None = None
+    jwt_issuer: str = ISSUER
+    jwt_audiences: CommaList = AUDIENCES
+    access_ttl_s: int = Field(default=300, ge=30, le=3600)  # short: a leaked access token dies quickly
+    refresh_ttl_s: int = Field(default=14 * 24 * 3600, ge=60)
+
+    # the edge
+    allowed_hosts: CommaList = ("localhost", "127.0.0.1")
+    cors_origins: CommaList = ()
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    trusted_proxies: CommaList = ()  # addresses/CIDRs whose X-Forwarded-For we believe (ratelimit.identity)
+    hsts_max_age_s: int = Field(default=63072000, ge=0)  # two years, as hstspreload.org asks
+
+    # login brute force: per account (guessing one password) and per client IP (spraying many accounts)
+    login_per_account: int = Field(default=5, ge=1)
+    login_per_ip: int = Field(default=20, ge=1)
+    login_period_s: float = Field(default=60.0, gt=0)
+
+    # downstreams
+    catalog_url: str = "http://127.0.0.1:8010"
+    recommender_url: str = "http://127.0.0.1:8020"
+
+    @field_validator("allowed_hosts", "cors_origins", "jwt_audiences", "trusted_proxies", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _no_wildcard(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if "*" in value:
+            raise ValueError("cors_origins is an allowlist: name the origins, '*' is refused")
+        return value
+
+    @field_validator("schema_name")
+    @classmethod
+    def _plain_schema(cls, value: str) -> str:
+        return checked_schema(value)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value.strip() or None if value else None
+
+    @property
+    def embedded(self) -> bool:
+        return self.mode == "embedded"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def checked_schema(schema: str) -> str:
+    """Schema names end up in DDL and ``search_path``, so only plain lower-case identifiers pass."""
+    if not SCHEMA_RE.fullmatch(schema):
+        raise ValueError(f"schema must be a plain lower-case identifier, got {schema!r}")
+    return schema
+
+
+def driver_url(database_url: str, driver: str) -> str:
+    """``postgresql[+x]://rest`` -> ``postgresql+<driver>://rest``; SQLite URLs pass unchanged."""
+    scheme, sep, rest = database_url.partition("://")
+    if scheme.startswith("sqlite"):
+        return database_url
+    if not sep or not scheme.startswith("postgres"):
+        raise ValueError(f"DATABASE_URL must be postgresql://... or sqlite+aiosqlite://..., got {scheme!r}")
+    return f"postgresql+{driver}://{rest}"
