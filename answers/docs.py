@@ -3,8 +3,8 @@
 Nothing is copied into the repository by hand. Each build assembles a temporary docs folder from the sources
 (``docs/`` static assets, a generated index, ``answers/q*.md`` adapted by :mod:`answers.pages`, the
 ``results/`` charts they link, Mermaid's script from :mod:`answers.mermaid`) and runs
-``mkdocs build --strict`` with a small config that INHERITs ``mkdocs.yml``. The site works offline: no web fonts, no CDN. A fingerprint
-of the inputs is left in the site so ``make demo`` can tell whether it must rebuild.
+``mkdocs build --strict`` with a small config that INHERITs ``mkdocs.yml``. The site works offline: no web
+fonts, no CDN. A fingerprint of the inputs is left in the site so ``make demo`` can tell whether to rebuild.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ The answers are written to read well on a code host and in the terminal, so the 
 a static site needs: a quoted figure ``**VALUE** <!-- fig: key -->`` becomes ``**VALUE**{ .fig title=... }``
 (the key shows on hover, a ``?`` not measured yet is marked); a chart ``![...](../results/x.png)`` keeps its
 link (the build lays out ``answers/`` and ``results/`` as in the repository) or, when its benchmark has not
-run, becomes a sentence saying so; a link to a repository file outside the book (``../ratelimit/lua.py``) becomes
-that path in code, since the site holds no source files. Fenced and inline code are left untouched.
+run, becomes a sentence saying so; a link to a repository file outside the book (``../ratelimit/lua.py``)
+becomes that path in code, since the site holds no source files. Fenced and inline code are left untouched.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ _LINK_RE = re.compile(
     r"(?P<bang>!?)\[(?P<text>[^\]\n]*(?:\n[^\]\n]*)?)\]\((?P<target>[^()\s]+)(?P<title>\s+\"[^\"\n]*\")?\)"
 )
 _SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_PATH_RE = re.compile(r"[\w.-]+/|[\w-]+\.(?:toml|ya?ml|py|md)\b")
 
 
 @dataclass
@@ -173,8 +174,8 @@ def answer_page(markdown: str, number: int, name: str, ctx: PageContext) -> str:
     text = _prose_blocks(markdown, transform)
     q = question(number)
     lead = (
-        f'<p class="q-lookfor">Question {q.number} of {len(QUESTIONS)}. '
-        f"What they look for: {escape(q.looks_for)}. Proven in <code>{escape(q.proven_in)}</code>.</p>\n"
+        f'<p class="q-lookfor" markdown>Question {q.number} of {len(QUESTIONS)}. '
+        f"What they look for: {escape(q.looks_for)}. Proven in {_code_paths(q.proven_in)}.</p>\n"
     )
     lines = text.splitlines(keepends=True)
     top = next((h for h in book.headings(text) if h.level == 1), None)
@@ -195,6 +196,11 @@ def nav(answered: Mapping[int, Path]) -> list[object]:
     return [{"The twelve questions": "index.md"}, {"Answers": entries}]
 
 
+def _code_paths(text: str) -> str:
+    """``a real race (ratelimit/)`` -> ``a real race (`ratelimit/`)``: paths in code, prose as prose."""
+    return _PATH_RE.sub(lambda m: f"`{m.group(0)}`", escape(text))
+
+
 def index_page(answered: Mapping[int, Path], figure_counts: Mapping[int, int]) -> str:
     """The home page: the twelve questions as cards, linked when answered."""
     cards = []
@@ -204,7 +210,7 @@ def index_page(answered: Mapping[int, Path], figure_counts: Mapping[int, int]) -
             title = f'{escape(q.title)} <span class="q-pending">(answer coming)</span>'
         else:
             title = f"[{q.title}]({page_path(path)})"
-        meta = [f"Proven in `{q.proven_in}`"]
+        meta = [f"Proven in {_code_paths(q.proven_in)}"]
         if path is not None:
             meta.append(f"{figure_counts.get(q.number, 0)} measured figures")
         cards.append(

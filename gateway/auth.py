@@ -15,7 +15,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 
 from gateway.deps import ClaimsDep, GatewayState, StateDep, require_scope
-from gateway.passwords import hash_password, verify_password
 from gateway.schemas import Me, PasswordGrant, RefreshGrant, Revocation, SignUp, TokenResponse, UserOut
 from gateway.settings import ADMIN_SCOPE, USER_SCOPES
 from gateway.store import Grant, RefreshRejectedError, UsernameTakenError
@@ -47,7 +46,9 @@ async def token(form: Annotated[PasswordGrant, Form()], request: Request, state:
     await state.throttle.charge(request, username)
     user = await state.store.user_by_name(username)
     password = form.password.get_secret_value()
-    ok, new_hash = await asyncio.to_thread(verify_password, password, user.password_hash if user else None)
+    ok, new_hash = await asyncio.to_thread(
+        state.passwords.verify, password, user.password_hash if user else None
+    )
     if user is None or not ok:
         get_logger("gateway.auth").info("login_failed")
         raise _invalid_grant("wrong username or password")
@@ -93,7 +94,7 @@ async def jwks(state: StateDep, response: Response) -> dict[str, Any]:
 @router.post("/users", status_code=201, response_model=UserOut, tags=["users"])
 async def sign_up(body: SignUp, state: StateDep) -> UserOut:
     """Create an account with the default user scopes (never client-chosen ones)."""
-    password_hash = await asyncio.to_thread(hash_password, body.password.get_secret_value())
+    password_hash = await asyncio.to_thread(state.passwords.hash, body.password.get_secret_value())
     try:
         user_id = await state.store.create_user(body.username, password_hash, USER_SCOPES)
     except UsernameTakenError:

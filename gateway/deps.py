@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.bruteforce import LoginThrottle
 from gateway.keys import KeyRing
+from gateway.passwords import Passwords
 from gateway.settings import GatewaySettings
 from gateway.store import Store
 from gateway.tokens import AccessTokens, Claims, InvalidTokenError
@@ -31,6 +32,7 @@ class GatewayState:
     engine: AsyncEngine
     store: Store
     throttle: LoginThrottle
+    passwords: Passwords
     redis: Redis | RedisCluster | None = None
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 

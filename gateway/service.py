@@ -24,6 +24,7 @@ from gateway.db import create_engine, create_tables, sessionmaker
 from gateway.deps import GatewayState
 from gateway.edge import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from gateway.keys import KeyRing, generate_key, load_keys
+from gateway.passwords import Passwords
 from gateway.settings import GatewaySettings
 from gateway.store import Store
 from gateway.tokens import AccessTokens
@@ -73,7 +74,8 @@ def build_state(settings: GatewaySettings) -> GatewayState:
         identify_ip=client_ip(TrustedProxies(settings.trusted_proxies)),
     )
     store = Store(sessionmaker(engine), settings.refresh_ttl_s)
-    return GatewayState(settings, ring, tokens, engine, store, throttle, redis)
+    passwords = Passwords(settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism)
+    return GatewayState(settings, ring, tokens, engine, store, throttle, passwords, redis)
 
 
 def _lifespan(state: GatewayState) -> Any:

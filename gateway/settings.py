@@ -45,6 +45,11 @@ class GatewaySettings(BaseSettings):
     access_ttl_s: int = Field(default=300, ge=30, le=3600)  # short: a leaked access token dies quickly
     refresh_ttl_s: int = Field(default=14 * 24 * 3600, ge=60)
 
+    # argon2id cost (RFC 9106 option 2 by default; OWASP's floor is 7 MiB)
+    argon2_memory_kib: int = Field(default=65536, ge=7168)
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_parallelism: int = Field(default=4, ge=1)
+
     # the edge
     allowed_hosts: CommaList = ("localhost", "127.0.0.1")
     cors_origins: CommaList = ()

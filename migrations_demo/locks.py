@@ -28,12 +28,22 @@ class LockPolicy:
     lock_timeout_ms: int = 1000
     statement_timeout_ms: int = 15_000
     long_statement_timeout_ms: int = 3_600_000
+    # CREATE INDEX CONCURRENTLY and VALIDATE take SHARE UPDATE EXCLUSIVE, which no application query conflicts
+    # with, not even while it is still queued: their lock waits stall nobody, so they may wait much longer.
+    # (CONCURRENTLY also waits for every older transaction in the database, not only those on this table.)
+    non_blocking_lock_timeout_ms: int = 600_000
     attempts: int = 10
     retry_base_s: float = 0.25
     retry_max_s: float = 5.0
 
     def __post_init__(self) -> None:
-        if min(self.lock_timeout_ms, self.statement_timeout_ms, self.long_statement_timeout_ms) <= 0:
+        timeouts = (
+            self.lock_timeout_ms,
+            self.statement_timeout_ms,
+            self.long_statement_timeout_ms,
+            self.non_blocking_lock_timeout_ms,
+        )
+        if min(timeouts) <= 0:
             raise ValueError("timeouts must be positive: 0 would mean 'wait forever', the thing we avoid")
         if self.attempts < 1:
             raise ValueError("attempts must be >= 1")
@@ -45,23 +55,25 @@ class LockPolicy:
             lock_timeout_ms=s.lock_timeout_ms,
             statement_timeout_ms=s.statement_timeout_ms,
             long_statement_timeout_ms=s.long_statement_timeout_ms,
+            non_blocking_lock_timeout_ms=s.non_blocking_lock_timeout_ms,
             attempts=s.lock_attempts,
             retry_base_s=s.lock_retry_base_s,
             retry_max_s=s.lock_retry_max_s,
         )
 
-    def set_statements(self, *, long: bool, local: bool) -> list[str]:
+    def set_statements(self, *, non_blocking: bool, local: bool) -> list[str]:
         """``SET [LOCAL] lock_timeout`` and ``statement_timeout`` for one step.
 
-        ``LOCAL`` inside a transaction (undone with its savepoint); session-level outside one, where
-        ``CREATE INDEX CONCURRENTLY`` and friends must run.
+        A step whose lock blocks others (``ACCESS EXCLUSIVE``, ``SHARE ROW EXCLUSIVE``...) gets the short lock
+        timeout and a short statement timeout; a non-blocking one (``CONCURRENTLY``, ``VALIDATE``) gets long
+        ones. ``LOCAL`` inside a transaction (undone with its savepoint); session-level outside one.
         """
         scope = "SET LOCAL" if local else "SET"
-        statement_ms = self.long_statement_timeout_ms if long else self.statement_timeout_ms
-        return [
-            f"{scope} lock_timeout = '{self.lock_timeout_ms}ms'",
-            f"{scope} statement_timeout = '{statement_ms}ms'",
-        ]
+        if non_blocking:
+            lock_ms, statement_ms = self.non_blocking_lock_timeout_ms, self.long_statement_timeout_ms
+        else:
+            lock_ms, statement_ms = self.lock_timeout_ms, self.statement_timeout_ms
+        return [f"{scope} lock_timeout = '{lock_ms}ms'", f"{scope} statement_timeout = '{statement_ms}ms'"]
 
 
 @dataclass(frozen=True)

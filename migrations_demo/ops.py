@@ -42,10 +42,10 @@ def _record(event: LockEvent) -> None:
         events.append(event)
 
 
-def run_ddl(*statements: str, long: bool = False) -> None:
+def run_ddl(*statements: str, non_blocking: bool = False) -> None:
     """Run ``statements`` atomically in the revision's transaction, under the lock policy, with retries."""
     policy = current_policy()
-    setup = policy.set_statements(long=long, local=True)
+    setup = policy.set_statements(non_blocking=non_blocking, local=True)
     if context.is_offline_mode():
         for statement in (*setup, *statements):
             op.execute(statement)
@@ -58,10 +58,10 @@ def run_ddl(*statements: str, long: bool = False) -> None:
 
 
 def run_autocommit(*statements: str) -> None:
-    """Commit what came before, then run each statement as its own transaction (long statement timeout)."""
+    """Commit what came before, then run each non-blocking statement as its own transaction."""
     policy = current_policy()
     with op.get_context().autocommit_block():
-        for statement in policy.set_statements(long=True, local=False):
+        for statement in policy.set_statements(non_blocking=True, local=False):
             op.execute(statement)
         for statement in statements:
             if context.is_offline_mode():
@@ -84,7 +84,7 @@ def create_index_concurrently(name: str, table: str, columns: Sequence[str], *, 
     create = f"CREATE {kind} CONCURRENTLY IF NOT EXISTS {name} ON {table} ({', '.join(columns)})"
     drop = f"DROP INDEX CONCURRENTLY IF EXISTS {name}"
     with op.get_context().autocommit_block():
-        for statement in policy.set_statements(long=True, local=False):
+        for statement in policy.set_statements(non_blocking=True, local=False):
             op.execute(statement)
         if context.is_offline_mode():
             op.execute(f"-- online, an INVALID {name} left by a failed attempt is dropped first")

@@ -1,9 +1,11 @@
-"""Who waits for a lock, for how long, and behind whom: ``pg_locks`` + ``pg_stat_activity`` every 50 ms.
+"""Which client waits for a lock, for how long, and behind whom: ``pg_locks`` + ``pg_stat_activity`` / 50 ms.
 
-Only sessions of this run count (their ``application_name`` starts with the run's prefix), so other work on a
-shared server never pollutes the numbers. ``pg_locks.waitstart`` (PostgreSQL 14+) says when a wait began, and
-``pg_blocking_pids`` names the session in front of it in the queue: during a naive migration that is the DDL
-(everyone waits behind it), and the DDL itself waits behind whatever long transaction was running.
+Only the load's sessions count (``application_name`` ``<run>:load``): the question is what the application
+felt, not how long the migration itself waited (a ``CREATE INDEX CONCURRENTLY`` waiting for old
+transactions stalls nobody). Other work on a shared server never pollutes the numbers either.
+``pg_locks.waitstart`` (PostgreSQL 14+) says when a wait began, and ``pg_blocking_pids`` names the session in
+front of it in the queue: during a naive migration that is the DDL, itself perhaps queued behind a long
+transaction.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ class LockSampler:
         self, conn: asyncpg.Connection, prefix: str, *, origin: float, interval_s: float = 0.05
     ) -> None:
         self.conn = conn
-        self.pattern = prefix.replace("_", r"\_") + ":%"
+        self.pattern = prefix.replace("_", r"\_") + ":load"
         self.origin = origin
         self.interval_s = interval_s
         self.samples: list[LockSample] = []

@@ -26,6 +26,9 @@ class MigrationSettings(BaseSettings):
     # CONCURRENTLY, VALIDATE CONSTRAINT) get long_statement_timeout_ms instead.
     statement_timeout_ms: int = Field(default=15_000, gt=0)
     long_statement_timeout_ms: int = Field(default=3_600_000, gt=0)
+    # ... and may wait much longer for their lock: no application query conflicts with (or queues behind)
+    # their SHARE UPDATE EXCLUSIVE, so their waiting stalls nobody
+    non_blocking_lock_timeout_ms: int = Field(default=600_000, gt=0)
     # GitLab's with_lock_retries: try again after a jittered, growing pause, a bounded number of times.
     lock_attempts: int = Field(default=10, ge=1)
     lock_retry_base_s: float = Field(default=0.25, gt=0)

@@ -13,13 +13,11 @@ from gateway.settings import GatewaySettings, checked_schema, driver_url
 VERSION_TABLE = "alembic_version_gateway"
 
 config = context.config
-schema = config.get_main_option("schema")
-url = config.get_main_option("sqlalchemy.url")
-if not schema or not url:
-    settings = GatewaySettings()
-    schema = schema or settings.schema_name
-    url = url or driver_url(settings.database_url, "psycopg")
-schema = checked_schema(schema)
+schema_option = config.get_main_option("schema")
+url_option = config.get_main_option("sqlalchemy.url")
+settings = None if schema_option and url_option else GatewaySettings()
+schema = checked_schema(schema_option or (settings.schema_name if settings else "gateway"))
+url = url_option or (driver_url(settings.database_url, "psycopg") if settings else "")
 
 
 def run_offline() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import jwt
 import pytest
 from fastapi import FastAPI
 
@@ -21,7 +22,7 @@ async def test_a_login_returns_a_bearer_token_and_a_refresh_token_never_cached(p
     response = await login(client, "alice")
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["token_type"] == "bearer"
+    assert body["token_type"] == "bearer"  # noqa: S105 - the OAuth token type
     assert body["expires_in"] == 300
     assert response.headers["cache-control"] == "no-store"
     me = await client.get("/users/me", headers={"Authorization": f"Bearer {body['access_token']}"})
@@ -145,8 +146,6 @@ async def test_jwks_serves_the_public_key_named_by_the_tokens_kid(pg_app: App) -
     jwks = await client.get("/.well-known/jwks.json")
     assert jwks.status_code == 200
     keys = jwks.json()["keys"]
-    import jwt  # noqa: PLC0415
-
     assert jwt.get_unverified_header(access)["kid"] in {k["kid"] for k in keys}
     assert all("d" not in k for k in keys)  # the private part never leaves
     assert PASSWORD not in jwks.text

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import hashlib
+import hmac
 import json
 import time
 
@@ -21,11 +24,12 @@ def tokens_for(key: SigningKey, *previous: SigningKey, ttl_s: int = 300) -> Acce
     return AccessTokens(KeyRing(key, previous), ISSUER, AUDIENCES, ttl_s)
 
 
-def forged(header: dict[str, object], claims: dict[str, object], signature: bytes = b"") -> str:
-    def part(data: bytes) -> str:
-        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
-    return ".".join((part(json.dumps(header).encode()), part(json.dumps(claims).encode()), part(signature)))
+
+def forged(header: dict[str, object], claims: dict[str, object], signature: bytes = b"") -> str:
+    return ".".join((b64(json.dumps(header).encode()), b64(json.dumps(claims).encode()), b64(signature)))
 
 
 def valid_claims() -> dict[str, object]:
@@ -46,14 +50,8 @@ def test_the_catalog_verifier_accepts_a_gateway_token_for_its_audience() -> None
     verifier = TokenVerifier(
         StaticKey(key.public_pem()), issuer=ISSUER, audience="catalog", algorithms=("RS256", "EdDSA")
     )
-    principal = _run(verifier.verify(tokens_for(key).issue(5, ("catalog:write",))))
+    principal = asyncio.run(verifier.verify(tokens_for(key).issue(5, ("catalog:write",))))
     assert (principal.user_id, principal.scopes) == (5, frozenset({"catalog:write"}))
-
-
-def _run(coroutine: object) -> object:
-    import asyncio  # noqa: PLC0415 - only this helper needs a loop
-
-    return asyncio.run(coroutine)  # type: ignore[arg-type]
 
 
 def test_an_expired_token_is_refused_with_no_leeway() -> None:
@@ -66,7 +64,7 @@ def test_an_expired_token_is_refused_with_no_leeway() -> None:
 @pytest.mark.parametrize("audience", ["billing", "gateway-evil"])
 def test_a_token_for_another_audience_is_refused(audience: str) -> None:
     tokens = tokens_for(generate_key())
-    with pytest.raises(InvalidTokenError, match="(?i)audience"):
+    with pytest.raises(InvalidTokenError, match=r"(?i)audience"):
         tokens.verify(tokens.issue(1, ()), audience=audience)
 
 
@@ -85,17 +83,12 @@ def test_an_unsigned_alg_none_token_is_refused() -> None:
 
 
 def test_hs256_signed_with_the_public_key_is_refused() -> None:
-    """Algorithm confusion: an attacker HMACs with our *public* RSA key, hoping we verify with it as a secret."""
+    """Algorithm confusion: HMAC with our *public* RSA key, hoping we use it as the HMAC secret."""
     key = generate_key("RS256")
-    public_pem = key.public_pem().encode()
-    header = {"alg": "HS256", "typ": "JWT", "kid": key.kid}
-    signing_input = jwt.api_jws.base64url_encode(json.dumps(header).encode()).decode()
-    import hashlib  # noqa: PLC0415 - the attacker's tool, kept next to the attack
-    import hmac  # noqa: PLC0415
-
-    body = jwt.api_jws.base64url_encode(json.dumps(valid_claims()).encode()).decode()
-    mac = hmac.new(public_pem, f"{signing_input}.{body}".encode(), hashlib.sha256).digest()
-    token = f"{signing_input}.{body}.{jwt.api_jws.base64url_encode(mac).decode()}"
+    header: dict[str, object] = {"alg": "HS256", "typ": "JWT", "kid": key.kid}
+    unsigned = forged(header, valid_claims()).rsplit(".", 1)[0]
+    mac = hmac.new(key.public_pem().encode(), unsigned.encode(), hashlib.sha256).digest()
+    token = f"{unsigned}.{b64(mac)}"
     with pytest.raises(InvalidTokenError, match="not accepted"):
         tokens_for(key).verify(token)
 
@@ -127,7 +120,7 @@ def test_after_rotation_old_tokens_still_verify_and_new_ones_use_the_new_key() -
 def test_a_tampered_payload_is_refused() -> None:
     key = generate_key()
     header, _, signature = tokens_for(key).issue(1, ("catalog:read",)).split(".")
-    payload = jwt.api_jws.base64url_encode(json.dumps({**valid_claims(), "scope": "admin"}).encode()).decode()
+    payload = b64(json.dumps({**valid_claims(), "scope": "admin"}).encode())
     with pytest.raises(InvalidTokenError, match="rejected"):
         tokens_for(key).verify(f"{header}.{payload}.{signature}")
 

@@ -50,12 +50,21 @@ def with_retries(step: Callable[[], None], events: list[LockEvent] | None = None
 
 
 def test_every_step_gets_a_lock_timeout_and_a_statement_timeout() -> None:
-    policy = LockPolicy(lock_timeout_ms=1000, statement_timeout_ms=15000, long_statement_timeout_ms=3_600_000)
-    assert policy.set_statements(long=False, local=True) == [
+    policy = LockPolicy(
+        lock_timeout_ms=1000,
+        statement_timeout_ms=15000,
+        long_statement_timeout_ms=3_600_000,
+        non_blocking_lock_timeout_ms=600_000,
+    )
+    assert policy.set_statements(non_blocking=False, local=True) == [
         "SET LOCAL lock_timeout = '1000ms'",
         "SET LOCAL statement_timeout = '15000ms'",
     ]
-    assert policy.set_statements(long=True, local=False)[1] == "SET statement_timeout = '3600000ms'"
+    # CONCURRENTLY and VALIDATE: nothing queues behind their lock, so they may wait (and run) longer
+    assert policy.set_statements(non_blocking=True, local=False) == [
+        "SET lock_timeout = '600000ms'",
+        "SET statement_timeout = '3600000ms'",
+    ]
 
 
 def test_a_zero_timeout_is_refused_because_it_means_wait_forever() -> None:

@@ -40,6 +40,7 @@ def _restore_logging() -> Iterator[None]:
     ]  # fmt: skip
     structlog_config = structlog.get_config()
     configured = obs_logging._configured_service
+    obs_logging._configured_service = None  # each test's instrument() configures logging for its own service
     yield
     for logger, handlers, level, propagate in saved:
         logger.handlers[:] = handlers

@@ -14,7 +14,7 @@ down_revision = "0003"
 
 def upgrade() -> None:
     ensure_backfilled("plays_public_id")
-    run_ddl("ALTER TABLE plays VALIDATE CONSTRAINT plays_public_id_not_null", long=True)
+    run_ddl("ALTER TABLE plays VALIDATE CONSTRAINT plays_public_id_not_null", non_blocking=True)
     run_ddl(
         "ALTER TABLE plays ALTER COLUMN public_id SET NOT NULL",
         "-- the NOT NULL set just above now gives the same guarantee\n-- squawk-ignore ban-drop-constraint\n"

@@ -7,7 +7,7 @@ down_revision = "0005"
 
 
 def upgrade() -> None:
-    run_ddl("ALTER TABLE plays VALIDATE CONSTRAINT plays_ms_played_nonnegative", long=True)
+    run_ddl("ALTER TABLE plays VALIDATE CONSTRAINT plays_ms_played_nonnegative", non_blocking=True)
 
 
 def downgrade() -> None:

@@ -10,7 +10,7 @@ down_revision = "0008"
 
 
 def upgrade() -> None:
-    run_ddl("ALTER TABLE plays VALIDATE CONSTRAINT plays_track_id_fkey", long=True)
+    run_ddl("ALTER TABLE plays VALIDATE CONSTRAINT plays_track_id_fkey", non_blocking=True)
 
 
 def downgrade() -> None:

@@ -27,7 +27,7 @@ $$"""
 
 def upgrade() -> None:
     ensure_backfilled("plays_played_ms")
-    run_ddl("ALTER TABLE plays VALIDATE CONSTRAINT plays_played_ms_nonnegative", long=True)
+    run_ddl("ALTER TABLE plays VALIDATE CONSTRAINT plays_played_ms_nonnegative", non_blocking=True)
     run_ddl(
         "DROP TRIGGER plays_sync_played_ms ON plays",
         "-- the trigger that used it is gone; no client calls it\n-- squawk-ignore ban-drop-function\n"

@@ -15,7 +15,7 @@ def upgrade() -> None:
         "-- idempotent as it stands: VALIDATE of an already valid constraint does nothing\n"
         "-- squawk-ignore prefer-robust-stmts\n"
         "ALTER TABLE plays VALIDATE CONSTRAINT plays_id_new_not_null",
-        long=True,
+        non_blocking=True,
     )
     create_index_concurrently("plays_id_new_key", "plays", ["id_new"], unique=True)
 
