@@ -58,8 +58,9 @@ def _input_files(sources: Sources) -> Iterable[Path]:
     yield sources.config
     yield from sorted(p for p in sources.static_dir.rglob("*") if p.is_file())
     yield from book.answer_files(sources.answers_dir)
-    yield from sorted(sources.results_dir.glob("*.png"))
-    yield from sorted(Path(__file__).parent.glob("*.py"))  # the build itself (pages, mermaid, this file)
+    yield from sorted(p for p in sources.results_dir.glob("*") if p.is_file())
+    here = Path(__file__).parent
+    yield from (here / f"{name}.py" for name in ("docs", "pages", "mermaid", "book", "figures", "questions"))
 
 
 def fingerprint(sources: Sources) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-MIGRATING_PACKAGES: tuple[str, ...] = ("migrations_demo", "datastores", "catalog")
+MIGRATING_PACKAGES: tuple[str, ...] = ("migrations_demo", "datastores", "catalog", "gateway")
 
 
 class MigrationError(Exception):

@@ -29,7 +29,6 @@ from typing import Any
 
 import httpx
 import psycopg
-import redis
 from psycopg import sql
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -266,29 +265,8 @@ def run(
         if not keep:
             _sql(database_url, sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
         if redis_url:
-            _delete_prefix(redis_url, prefix)
+            loadrun.delete_prefix(redis_url, prefix)
         shutil.rmtree(workdir, ignore_errors=True)
-
-
-def _redis_or_none(url: str) -> str | None:
-    client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-    try:
-        client.ping()
-    except redis.RedisError:
-        return None
-    finally:
-        client.close()
-    return url
-
-
-def _delete_prefix(url: str, prefix: str) -> None:
-    client = redis.Redis.from_url(url)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -309,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         Path(tempfile.mkdtemp(prefix="catalog-results-")) if args.quick else None
     )
     database_url = os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)
-    redis_url = _redis_or_none(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    redis_url = loadrun.redis_or_none(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     if redis_url is None:
         print("Redis is not reachable: v2's cache runs in memory for this run")
     run(config, database_url, redis_url, results_dir, args.keep_schema)

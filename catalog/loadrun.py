@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -197,3 +198,24 @@ def queries_per_request(
     s0, c0 = before.get(route, (0.0, 0.0))
     s1, c1 = after.get(route, (0.0, 0.0))
     return round((s1 - s0) / (c1 - c0), 2) if c1 > c0 else float("nan")
+
+
+def redis_or_none(url: str) -> str | None:
+    client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError:
+        return None
+    finally:
+        client.close()
+    return url
+
+
+def delete_prefix(url: str, prefix: str) -> None:
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()

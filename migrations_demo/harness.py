@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import atexit
-import multiprocessing
 import uuid
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import asyncpg
 import psycopg
@@ -31,9 +28,7 @@ from migrations_demo.sampler import LockSample, LockSampler
 from migrations_demo.seed import Seeded
 from migrations_demo.settings import DEFAULT_DATABASE_URL, libpq_url
 from migrations_demo.stats import WindowStats, window_stats
-from migrations_demo.workload import RequestMix
-
-T = TypeVar("T")
+from migrations_demo.workload import RequestMix, Sizes
 
 
 @dataclass(frozen=True)
@@ -109,27 +104,26 @@ async def run_once(config: RunConfig) -> RunResult:
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
     try:
-        return await _Run(config, schema, dsn, _workers()).execute()
+        return await _Run(config, schema, dsn, _worker()).execute()
     finally:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
-_WORKERS: list[ProcessPoolExecutor] = []
+_WORKERS: list[worker.Worker] = []
 
 
-def _workers() -> ProcessPoolExecutor:
-    """One spawned worker process, started on first use and kept for later runs (it imports Alembic once)."""
+def _worker() -> worker.Worker:
+    """One worker process, started on first use and kept for later runs (it imports Alembic once)."""
     if not _WORKERS:
-        pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        atexit.register(pool.shutdown, cancel_futures=True)
-        _WORKERS.append(pool)
+        _WORKERS.append(worker.Worker())
+        atexit.register(_WORKERS[0].close)
     return _WORKERS[0]
 
 
 class _Run:
-    def __init__(self, config: RunConfig, schema: str, dsn: str, workers: ProcessPoolExecutor) -> None:
-        self.config, self.schema, self.dsn, self.workers = config, schema, dsn, workers
+    def __init__(self, config: RunConfig, schema: str, dsn: str, deployer: worker.Worker) -> None:
+        self.config, self.schema, self.dsn, self.deployer = config, schema, dsn, deployer
         self.migration = MIGRATIONS[config.migration]
         self.events: list[LockEvent] = []
         self.step_times: list[tuple[str, float, float]] = []
@@ -139,15 +133,16 @@ class _Run:
     async def execute(self) -> RunResult:
         cfg = self.config
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self.workers, worker.warm_up)
-        seeded = await self._in_worker(
-            worker.prepare,
-            cfg.database_url,
-            self.schema,
-            self.migration.before,
-            cfg.rows,
-            cfg.policy,
+        await self._call("warm_up")
+        prepared = await self._call(
+            "prepare",
+            database_url=cfg.database_url,
+            schema=self.schema,
+            revision=self.migration.before,
+            rows=cfg.rows,
+            policy=asdict(cfg.policy),
         )
+        seeded = Seeded(Sizes(prepared["rows"]), prepared["checksum"])
         pool = await create_pool(
             self.dsn, self.schema, f"{self.schema}:load", size=cfg.pool_size, timeout_s=cfg.timeout_s
         )
@@ -232,25 +227,34 @@ class _Run:
         cfg = self.config
         match step:
             case Upgrade(revision):
-                events, error = await self._in_worker(
-                    worker.upgrade, cfg.database_url, self.schema, revision, cfg.policy
+                done = await self._call(
+                    "upgrade",
+                    database_url=cfg.database_url,
+                    schema=self.schema,
+                    revision=revision,
+                    policy=asdict(cfg.policy),
                 )
-                self.events.extend(events)
-                return error
+                self.events.extend(LockEvent(**e) for e in done["events"])
+                return str(done["error"]) if done["error"] else None
             case Backfill(job):
-                await self._in_worker(
-                    worker.run_backfill, self.dsn, self.schema, job, cfg.batch_size, cfg.backfill_pause_s
+                await self._call(
+                    "backfill",
+                    dsn=self.dsn,
+                    schema=self.schema,
+                    job=job,
+                    batch_size=cfg.batch_size,
+                    pause_s=cfg.backfill_pause_s,
                 )
             case Deploy(versions):
                 assert self.load is not None
                 self.load.versions = versions
                 await asyncio.sleep(cfg.deploy_lag_s)
             case Sql(statements):
-                await self._in_worker(worker.run_naive, self.dsn, self.schema, statements)
+                await self._call("naive", dsn=self.dsn, schema=self.schema, statements=list(statements))
         return None
 
-    async def _in_worker(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.workers, fn, *args)
+    async def _call(self, op: str, **arguments: Any) -> Any:
+        return await asyncio.to_thread(self.deployer.call, op, **arguments)
 
     def _audit(self, seeded: Seeded, records: list[Record]) -> Audit:
         with worker.connect(self.dsn, self.schema, "audit") as conn:

@@ -31,7 +31,10 @@ _OURS: tuple[object, ...] = (RequestContextMiddleware, MetricsMiddleware)
 def instrument(
     app: FastAPI, *, service: str, checks: Sequence[DependencyCheck] = (), tracing: bool = True
 ) -> None:
-    """Add request ids, access logs, RED metrics, error envelopes, /metrics /healthz /readyz and tracing."""
+    """Add request ids, access logs, RED metrics, error envelopes, /metrics /healthz /readyz and tracing.
+
+    Logging is configured here (``LOG_LEVEL``) unless ``configure_logging`` already ran in this process.
+    """
     if getattr(app.state, "observability_service", None) is not None:
         raise RuntimeError(f"app is already instrumented as {app.state.observability_service!r}")
     app.state.observability_service = service

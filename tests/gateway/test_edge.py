@@ -1,4 +1,4 @@
-"""Edge hardening in embedded mode (SQLite): headers, trusted hosts, CORS allowlist, body limit, mass assignment."""
+"""Edge hardening in embedded mode (SQLite): headers, hosts, CORS allowlist, body limit, mass assignment."""
 
 from __future__ import annotations
 

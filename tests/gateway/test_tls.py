@@ -1,4 +1,4 @@
-"""The gateway served over TLS (uvicorn with a ``trustme`` certificate): the handshake verifies, HSTS is sent."""
+"""The gateway over TLS (uvicorn with a ``trustme`` certificate): the handshake verifies, HSTS is sent."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -20,13 +19,15 @@ from tests.support.servers import free_port
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def ca() -> trustme.CA:
     return trustme.CA()
 
 
-@pytest.fixture
-def tls_gateway(tmp_path: Path, ca: trustme.CA) -> Iterator[str]:
+@pytest.fixture(scope="module")
+def tls_gateway(tmp_path_factory: pytest.TempPathFactory, ca: trustme.CA) -> Iterator[str]:
+    """One uvicorn process for the module: starting it costs seconds, the checks milliseconds."""
+    tmp_path = tmp_path_factory.mktemp("tls")
     cert = ca.issue_cert("localhost", "127.0.0.1")
     key_file, cert_file = tmp_path / "server.key", tmp_path / "server.pem"
     cert.private_key_pem.write_to_path(str(key_file))
@@ -42,16 +43,17 @@ def tls_gateway(tmp_path: Path, ca: trustme.CA) -> Iterator[str]:
     args = [sys.executable, "-m", "uvicorn", "--factory", "gateway:create_app", "--host", "127.0.0.1"]
     args += ["--port", str(port), "--ssl-keyfile", str(key_file), "--ssl-certfile", str(cert_file)]
     args += ["--no-server-header", "--log-level", "warning"]
-    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        yield f"https://localhost:{port}"
-    finally:
-        process.terminate()
+    with (tmp_path / "uvicorn.log").open("wb") as log:
+        process = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+            yield f"https://localhost:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
 
 
 def _get(url: str, context: ssl.SSLContext, deadline_s: float = 30.0) -> httpx.Response:

@@ -19,23 +19,26 @@ pytestmark = pytest.mark.integration
 # Same budget, same split; each engine searches lambda on its own scale (Spark's is per rating, ALS-WR).
 OURS = {
     "factors": [16],
-    "regularization": [1.0, 5.0, 20.0],
+    "regularization": [2.0, 8.0, 32.0],
     "alpha": [1.0],
     "scale": ["log"],
     "iterations": [10],
 }
 SPARK = {
     "factors": [16],
-    "regularization": [0.02, 0.1, 0.3],
+    "regularization": [0.3, 1.0, 3.0],
     "alpha": [1.0],
     "scale": ["log"],
     "iterations": [10],
 }
+# pyspark start-up and per-stage overhead dominate; on a loaded 2-core machine one fit can take a minute
+SLOW = pytest.mark.timeout(900)
 
 
 @pytest.fixture(scope="module")
 def sample() -> Interactions:
-    return synthetic(n_users=150, n_items=200, seed=1)
+    # big enough that tuning noise stays well under the 5% checked; Spark's cost is per stage, not per row
+    return synthetic(n_users=600, n_items=500, seed=1)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -52,6 +55,7 @@ def _tuned_ndcg(engine: str, grid: dict[str, Any], sample: Interactions) -> floa
     return holdout_metrics(engine, params, sample.matrix, seed=0)["ndcg@10"]
 
 
+@SLOW
 def test_spark_als_ndcg_is_within_five_percent_of_ours_when_both_are_tuned_on_the_same_split(
     sample: Interactions,
 ) -> None:
@@ -60,8 +64,9 @@ def test_spark_als_ndcg_is_within_five_percent_of_ours_when_both_are_tuned_on_th
     assert abs(spark / ours - 1.0) <= 0.05, f"spark {spark:.4f} vs ours {ours:.4f}"
 
 
+@SLOW
 def test_the_spark_engine_writes_an_artifact_the_engine_serves(tmp_path: Path, sample: Interactions) -> None:
-    params = {"factors": 16, "regularization": 0.1, "alpha": 1.0, "scale": "log", "iterations": 5}
+    params = {"factors": 16, "regularization": 0.1, "alpha": 1.0, "scale": "log", "iterations": 3}
     train(sample, out=tmp_path, engine="spark", params=params, ann=(8, 50, 50))
     artifact = load_newest(tmp_path)
     assert artifact.manifest["engine"] == "spark"
