@@ -26,7 +26,6 @@ from catalog.db import create_databases, create_tables, is_empty
 from catalog.deps import MAX_ID, CatalogState, StateDep
 from catalog.middleware import PrefixGZipMiddleware, QueryCountMiddleware
 from catalog.rows import SeedSpec
-from catalog.seed import seed_sqlalchemy
 from catalog.settings import CatalogSettings
 from catalog.tokens import READ_WRITE, TokenIssuer, generate_key
 from observability import ApiError, DependencyCheck, get_logger, instrument
@@ -95,6 +94,8 @@ def _lifespan(state: CatalogState) -> Any:
         if settings.is_sqlite:
             await create_tables(state.databases.engines[0])
             if await is_empty(state.databases.v2):
+                from catalog.seed import seed_sqlalchemy  # noqa: PLC0415 - embedded mode only; keeps -m catalog.seed clean
+
                 spec = SeedSpec(
                     tracks=settings.embedded_seed_tracks,
                     playlists=settings.embedded_seed_playlists,

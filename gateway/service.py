@@ -18,13 +18,14 @@ from sqlalchemy import text
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
-from gateway import auth
+from gateway import auth, proxy
 from gateway.bruteforce import LoginThrottle
 from gateway.db import create_engine, create_tables, sessionmaker
 from gateway.deps import GatewayState
 from gateway.edge import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from gateway.keys import KeyRing, generate_key, load_keys
 from gateway.passwords import Passwords
+from gateway.routing import open_routing
 from gateway.settings import GatewaySettings
 from gateway.store import Store
 from gateway.tokens import AccessTokens
@@ -80,9 +81,14 @@ def build_state(settings: GatewaySettings) -> GatewayState:
 
 def _lifespan(state: GatewayState) -> Any:
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if state.settings.is_sqlite:
             await create_tables(state.engine)
+        # the pooled downstream clients live exactly as long as the app (gateway/routing.py)
+        routing = open_routing(state.settings, state.redis)
+        app.state.routing = routing
+        state.closers.append(routing.aclose)
+        routing.fallback.warm_soon()
         try:
             yield
         finally:
@@ -107,6 +113,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         return {"service": "gateway", "mode": settings.mode, "links": links}
 
     app.include_router(auth.router)
+    app.include_router(proxy.router)
 
     async def database() -> None:
         async with state.engine.connect() as connection:

@@ -65,6 +65,25 @@ class GatewaySettings(BaseSettings):
     # downstreams
     catalog_url: str = "http://127.0.0.1:8010"
     recommender_url: str = "http://127.0.0.1:8020"
+    # resilience (gateway/resilience.py): a request's budget, each attempt's cap, retries, breakers
+    request_deadline_s: float = Field(
+        default=3.0, gt=0
+    )  # callers may shorten it with X-Request-Deadline (ms)
+    max_request_deadline_s: float = Field(default=10.0, gt=0)
+    downstream_timeout_s: float = Field(default=2.0, gt=0)
+    downstream_max_connections: int = Field(default=100, ge=1)
+    retry_max_attempts: int = Field(default=3, ge=1)
+    retry_backoff_base_s: float = Field(default=0.05, ge=0)
+    retry_backoff_cap_s: float = Field(default=0.5, ge=0)
+    retry_budget_ratio: float = Field(default=0.1, ge=0, le=1)  # retries <= reserve + ratio * requests
+    retry_budget_reserve: float = Field(default=3.0, ge=0)
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_reset_s: float = Field(default=5.0, gt=0)
+    idempotency_ttl_s: float = Field(default=86400.0, gt=0)
+    idempotency_wait_s: float = Field(
+        default=1.0, ge=0
+    )  # a duplicate waits this long for the first, then 409
+    popular_ttl_s: float = Field(default=300.0, gt=0)
 
     @field_validator("allowed_hosts", "cors_origins", "jwt_audiences", "trusted_proxies", mode="before")
     @classmethod

@@ -2,7 +2,7 @@
 
 A deploy job is not the application: running Alembic (imports, script loading, engine setup) in the process
 that generates the load would take the GIL from its event loop, and the pause would show up as request
-latency that PostgreSQL never caused. So the harness starts ``python -m migrations_demo.worker`` once and
+latency that PostgreSQL never caused. So the harness starts one worker process (:class:`Worker`) and
 sends it one JSON line per step; the worker answers with one JSON line. A plain subprocess rather than
 ``multiprocessing``: spawning re-imports the caller's ``__main__``, which a CLI entry point cannot promise
 to survive.
@@ -118,7 +118,7 @@ class Worker:
             "PYTHONPATH": os.pathsep.join(filter(None, [package_parent, os.environ.get("PYTHONPATH")])),
         }
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "migrations_demo.worker"],
+            [sys.executable, "-c", "from migrations_demo.worker import main; main()"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -142,6 +142,7 @@ class Worker:
         return reply["result"]
 
     def close(self) -> None:
+        """End of input tells the worker to exit; wait for it, then release both pipes."""
         with contextlib.suppress(OSError):
             if self._process.stdin:
                 self._process.stdin.close()
@@ -150,9 +151,11 @@ class Worker:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait(timeout=10)
+        if self._process.stdout:
+            self._process.stdout.close()
 
 
-if __name__ == "__main__":
+def main() -> None:
     protocol = sys.stdout
     sys.stdout = sys.stderr  # anything a library prints must not corrupt the protocol
     serve(sys.stdin, protocol)

@@ -4,9 +4,10 @@ The W3C ``traceparent`` header carries the trace across services, so one trace s
 spent its time; the log processor in ``logging.py`` stamps the same ``trace_id`` on every log line, which is
 how a log line leads to its trace and back. Spans are exported over OTLP/HTTP only when
 ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (e.g. Jaeger's collector in docker-compose); otherwise they are still
-created, so ids appear in logs, but go nowhere. Probe and scrape endpoints are not traced, and the per-message
-ASGI send/receive spans are skipped: they multiply the span count without telling anything a route-level span
-does not.
+created, so ids appear in logs, but go nowhere. Sampling is the SDK's standard configuration
+(``OTEL_TRACES_SAMPLER``, ``OTEL_TRACES_SAMPLER_ARG``); an unsampled request still has ids for its log lines.
+Probe and scrape endpoints are not traced, and the per-message ASGI send/receive spans are skipped: they
+multiply the span count without telling anything a route-level span does not.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from answers import book, docs
-from answers.browser import Browser, BrowserError, PageReport, chromium
+from answers.browser import Browser, BrowserError, PageReport, chromium, find_chromium
 from tests.answers.docs_samples import (
     BROKEN_DIAGRAM,
     answer_with,
@@ -94,3 +94,13 @@ def test_the_checks_catch_a_broken_diagram_and_a_missing_image(
     assert report.broken_images == [f"{base}/results/obs.png"]
     assert report.broken_diagrams
     assert any("404" in error for error in report.console_errors)
+
+
+@pytest.mark.unit
+def test_a_missing_chromium_is_an_error_naming_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CHROMIUM", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(BrowserError, match=r"Chromium is not installed: apt-get install chromium"):
+        find_chromium()

@@ -93,7 +93,9 @@ def test_the_question_and_what_they_look_for_follow_the_title(ctx: pages.PageCon
     out = adapt("## The 60-second answer", ctx)
     lines = out.splitlines()
     assert lines[0] == "# Title"
-    assert lines[2].startswith('<p class="q-lookfor" markdown>Question 8 of 12. What they look for: structured')
+    assert lines[2].startswith(
+        '<p class="q-lookfor" markdown>Question 8 of 12. What they look for: structured'
+    )
     assert lines[2].endswith("Proven in `observability/`.</p>")
 
 

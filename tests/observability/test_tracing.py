@@ -138,3 +138,16 @@ async def test_spans_are_exported_over_otlp_http_when_an_endpoint_is_set(
         obs_tracing._providers.pop(service)
     assert received
     assert all(path == "/v1/traces" and kind == "application/x-protobuf" for path, kind, _ in received)
+
+
+@pytest.mark.integration
+async def test_an_unsampled_request_still_has_trace_ids_in_its_log_lines(
+    service: str, make_client: MakeClient, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Head sampling (the SDK's own OTEL_TRACES_SAMPLER) drops spans, never the log correlation."""
+    monkeypatch.setenv("OTEL_TRACES_SAMPLER", "always_off")
+    app, seen = build(service)
+    await make_client(app).get("/work/1")
+    [line] = access_lines(capsys.readouterr().out)
+    assert obs_tracing.tracer_provider(service).sampler.get_description() == "AlwaysOffSampler"
+    assert line["trace_id"] == f"{seen[0][0]:032x}" != "0" * 32

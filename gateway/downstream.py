@@ -1,0 +1,157 @@
+"""One downstream service: a pooled HTTP client, its circuit breaker, its retry budget, and the call loop.
+
+``Downstream.call`` sends one request with the policy of ``resilience.py``: each attempt asks the breaker
+first (open: fail at once, no socket touched), runs under the smaller of its own timeout and the request's
+remaining deadline, and counts transport errors, timeouts and 5xx as failures. A failed *idempotent* call is
+retried after a jittered backoff if the deadline leaves room and the retry budget has a token; otherwise the
+last answer is returned (a 5xx is the downstream's own answer and passes through) or ``DownstreamError``
+is raised for the route to turn into 502/503/504. 4xx are the caller's problem: success for the breaker,
+never retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+from prometheus_client import Counter, Gauge
+
+from gateway.resilience import Deadline, RetryBudget, backoff_delays
+from ratelimit import BreakerState, CircuitBreaker
+
+RETRYABLE_STATUS = frozenset({502, 503, 504})
+
+CALLS = Counter(
+    "gateway_downstream_calls_total", "Attempts sent to a downstream, by outcome.", ["downstream", "outcome"]
+)
+RETRIES = Counter("gateway_downstream_retries_total", "Retries sent to a downstream.", ["downstream"])
+RETRIES_DENIED = Counter(
+    "gateway_retry_budget_exhausted_total", "Retries not sent because the budget was empty.", ["downstream"]
+)
+BREAKER_STATE = Gauge(
+    "gateway_breaker_state", "Circuit breaker state: 0 closed, 1 half-open, 2 open.", ["downstream"]
+)
+BREAKER_TRANSITIONS = Counter(
+    "gateway_breaker_transitions_total", "Circuit breaker state changes.", ["downstream", "to"]
+)
+_STATE_VALUE = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
+
+
+class DownstreamError(Exception):
+    """No usable answer: ``reason`` is ``breaker_open``, ``timeout`` or ``unreachable``."""
+
+    def __init__(self, downstream: str, reason: str, detail: str = "") -> None:
+        super().__init__(f"{downstream}: {reason}{': ' + detail if detail else ''}")
+        self.downstream = downstream
+        self.reason = reason
+
+    @property
+    def status(self) -> int:
+        return {"breaker_open": 503, "timeout": 504}.get(self.reason, 502)
+
+
+@dataclass(frozen=True)
+class CallPolicy:
+    attempt_timeout_s: float = 2.0
+    max_attempts: int = 3
+    backoff_base_s: float = 0.05
+    backoff_cap_s: float = 1.0
+
+
+@dataclass
+class Downstream:
+    name: str
+    client: httpx.AsyncClient
+    breaker: CircuitBreaker
+    budget: RetryBudget
+    policy: CallPolicy = field(default_factory=CallPolicy)
+    rand: Callable[[], float] = random.random
+
+    def __post_init__(self) -> None:
+        self.breaker.on_change = self._breaker_changed
+        BREAKER_STATE.labels(self.name).set(_STATE_VALUE[self.breaker.state])
+
+    def _breaker_changed(self, _old: BreakerState, new: BreakerState) -> None:
+        BREAKER_STATE.labels(self.name).set(_STATE_VALUE[new])
+        BREAKER_TRANSITIONS.labels(self.name, new.value).inc()
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        deadline: Deadline,
+        idempotent: bool,
+        headers: Callable[[float], list[tuple[str, str]]],
+        params: httpx.QueryParams | None = None,
+        content: bytes = b"",
+    ) -> httpx.Response:
+        """Send with timeouts, breaker and retries; ``headers(remaining_s)`` builds each attempt's headers."""
+        self.budget.record_request()
+        delays = backoff_delays(self.policy.backoff_base_s, self.policy.backoff_cap_s, rand=self.rand)
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome = await self._attempt(method, path, deadline, headers, params, content)
+            failed = isinstance(outcome, DownstreamError) or outcome.status_code in RETRYABLE_STATUS
+            if not failed or not idempotent or attempt >= self.policy.max_attempts:
+                return _result(outcome)
+            if isinstance(outcome, DownstreamError) and outcome.reason == "breaker_open":
+                return _result(outcome)
+            delay = next(delays)
+            if deadline.remaining() <= delay:
+                return _result(outcome)  # no time left for another try: answer now, within the deadline
+            if not self.budget.try_spend():
+                RETRIES_DENIED.labels(self.name).inc()
+                return _result(outcome)
+            RETRIES.labels(self.name).inc()
+            if isinstance(outcome, httpx.Response):
+                await outcome.aclose()
+            await asyncio.sleep(delay)
+
+    async def _attempt(  # noqa: PLR0917 - the parts of one request, in the order call() holds them
+        self,
+        method: str,
+        path: str,
+        deadline: Deadline,
+        headers: Callable[[float], list[tuple[str, str]]],
+        params: httpx.QueryParams | None,
+        content: bytes,
+    ) -> httpx.Response | DownstreamError:
+        timeout = deadline.attempt_timeout(self.policy.attempt_timeout_s)
+        if timeout <= 0:  # checked before the breaker, so a spent deadline never takes a half-open probe slot
+            return DownstreamError(self.name, "timeout", "request deadline already spent")
+        if not self.breaker.allow():
+            CALLS.labels(self.name, "breaker_open").inc()
+            return DownstreamError(self.name, "breaker_open")
+        request = self.client.build_request(
+            method, path, params=params, content=content, headers=headers(timeout), timeout=timeout
+        )
+        try:
+            # asyncio.timeout as well as httpx's: the whole attempt (connect, send, read) fits the budget
+            async with asyncio.timeout(timeout):
+                response = await self.client.send(request)
+        except (TimeoutError, httpx.TimeoutException) as exc:
+            self.breaker.record_failure()
+            CALLS.labels(self.name, "timeout").inc()
+            return DownstreamError(self.name, "timeout", type(exc).__name__)
+        except httpx.RequestError as exc:  # connect refused/reset, protocol and decoding errors
+            self.breaker.record_failure()
+            CALLS.labels(self.name, "unreachable").inc()
+            return DownstreamError(self.name, "unreachable", type(exc).__name__)
+        if response.status_code >= 500:
+            self.breaker.record_failure()
+            CALLS.labels(self.name, "server_error").inc()
+        else:
+            self.breaker.record_success()
+            CALLS.labels(self.name, "ok").inc()
+        return response
+
+
+def _result(outcome: httpx.Response | DownstreamError) -> httpx.Response:
+    if isinstance(outcome, DownstreamError):
+        raise outcome
+    return outcome
