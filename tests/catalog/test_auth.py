@@ -139,3 +139,11 @@ async def test_jwks_keys_are_fetched_by_kid_cached_and_refetched_for_a_new_kid(e
     assert "unknown key id" in await _rejected(verifier, TokenIssuer(generate_key("EdDSA")).issue(1))
     assert len(calls) == 2, "an unknown kid right after a fetch does not hammer the issuer"
     await keys.aclose()
+
+
+async def test_a_gateway_style_token_for_several_audiences_is_accepted(ed_key: SigningKey) -> None:
+    """The gateway issues one token for all its downstreams: ``aud`` is a list that includes ``catalog``."""
+    token = TokenIssuer(ed_key).issue(5, aud=["gateway", "catalog", "recommender"])
+    assert (await _verifier(ed_key).verify(token)).user_id == 5
+    elsewhere = TokenIssuer(ed_key).issue(5, aud=["gateway", "recommender"])
+    await _rejected(_verifier(ed_key), elsewhere)
