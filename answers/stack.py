@@ -5,8 +5,11 @@ The answer book (``answers.docs_app``) is started once ``site/`` is built; ``mak
 
 Mode: **services** when PostgreSQL (``DATABASE_URL``, default the local test database) and Redis
 (``REDIS_URL``, default local) both answer within about a second; otherwise **embedded**: SQLite in a temp
-folder and in-memory limiter and cache (DESIGN.md, "The two commands"). Children learn the mode from
-``BACKEND_ANSWERS_MODE`` and get ``DATABASE_URL`` (and ``REDIS_URL`` in services mode). Each app is a
+folder (one file per app, so their tables never collide) and in-memory limiter and cache (DESIGN.md,
+"The two commands"). Children learn the mode from ``BACKEND_ANSWERS_MODE`` and get ``DATABASE_URL`` (and
+``REDIS_URL`` in services mode). In services mode every package's Alembic chain is applied first (``answers
+migrate``). The gateway signs tokens with a demo key generated here unless ``GATEWAY_JWT_PRIVATE_KEY`` is set,
+and the catalog verifies them through the gateway's JWKS. Each app is a
 ``uvicorn --factory`` subprocess; a port can be overridden with ``<NAME>_PORT`` (e.g. ``ANSWERS_PORT=9000``)
 and a busy port is swapped for a free one. ``--check`` starts everything, verifies health, prints the table
 and stops (used by a test).
@@ -34,10 +37,13 @@ from urllib.parse import urlsplit
 import httpx
 import psycopg
 import redis
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rich.console import Console
 from rich.table import Table
 
 from answers import docs_app
+from answers.migrate import migrate_all
 
 API_LINKS = (("home", "/"), ("API docs", "/docs"), ("metrics", "/metrics"))
 
@@ -55,6 +61,7 @@ APPS: tuple[App, ...] = (
     App("answers", "answers.site:create_app", 8000),
     BOOK,
     App("catalog", "catalog.service:create_app", 8002),
+    App("gateway", "gateway.service:create_app", 8003),
 )
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -133,7 +140,7 @@ def decide_mode(environ: Mapping[str, str], embedded_dir: Callable[[], Path]) ->
         env = {"BACKEND_ANSWERS_MODE": "services", "DATABASE_URL": db_url, "REDIS_URL": redis_url}
         reason = f"PostgreSQL at {where['PostgreSQL']} and Redis at {where['Redis']} both answered"
         return Mode("services", reason, env)
-    database = embedded_dir() / "backend-answers.sqlite3"
+    database = embedded_dir() / "{app}.sqlite3"  # one file per app: see app_env()
     why = "; ".join(
         f"{name} at {where[name]} {'did not answer (' + error + ')' if error else 'answered'}"
         for name, error in errors.items()
@@ -264,16 +271,45 @@ def _temp_dir() -> Iterator[Callable[[], Path]]:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def demo_signing_key() -> str:
+    """A throwaway Ed25519 key (PEM) for the gateway, so the demo needs no secret of the reader's."""
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return pem.decode()
+
+
+def shared_env(mode: Mode, ports: Mapping[str, int], say: Callable[[str], None]) -> dict[str, str]:
+    """What every child gets: the mode, and the wiring between gateway and catalog."""
+    env = {k: v for k, v in {**os.environ, **mode.env}.items() if v}
+    if "gateway" in ports:
+        if not env.get("GATEWAY_JWT_PRIVATE_KEY"):
+            say("gateway: signs tokens with a demo key made now (set GATEWAY_JWT_PRIVATE_KEY to use yours)")
+            env["GATEWAY_JWT_PRIVATE_KEY"] = demo_signing_key()
+        env.setdefault("CATALOG_JWKS_URL", f"http://{HOST}:{ports['gateway']}/.well-known/jwks.json")
+    return env
+
+
+def app_env(app: App, env: Mapping[str, str]) -> dict[str, str]:
+    """The child's environment: in embedded mode its own SQLite file."""
+    return {**env, "DATABASE_URL": env.get("DATABASE_URL", "").replace("{app}", app.name)}
+
+
 def run(check: bool, console: Console) -> int:
     signal.signal(signal.SIGTERM, _on_sigterm)
     children: list[Child] = []
     with _temp_dir() as embedded_dir:
         mode = decide_mode(os.environ, embedded_dir)
         console.print(f"mode: {mode.name}: {mode.reason}", markup=False, highlight=False, soft_wrap=True)
-        env = {k: v for k, v in {**os.environ, **mode.env}.items() if v}
         try:
             apps = runnable(APPS, console.print)
-            children.extend(start(app, choose_port(app, os.environ, console.print), env) for app in apps)
+            ports = {app.name: choose_port(app, os.environ, console.print) for app in apps}
+            env = shared_env(mode, ports, console.print)
+            if mode.name == "services":
+                migrated = migrate_all(env["DATABASE_URL"])
+                console.print(f"migrated: {', '.join(migrated) or 'nothing to migrate'}", markup=False)
+            children.extend(start(app, ports[app.name], app_env(app, env)) for app in apps)
             deadline = time.monotonic() + HEALTH_TIMEOUT_S
             problems = [p for p in (wait_healthy(child, deadline) for child in children) if p]
             if problems:

@@ -62,9 +62,27 @@ def test_embedded_mode_when_neither_server_answers(dead_urls: dict[str, str], tm
     assert "did not answer" in mode.reason
     assert mode.env == {
         "BACKEND_ANSWERS_MODE": "embedded",
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'backend-answers.sqlite3'}",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / '{app}.sqlite3'}",
         "REDIS_URL": "",
     }
+
+
+@pytest.mark.unit
+def test_each_embedded_app_gets_its_own_sqlite_file_so_tables_never_collide(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / '{app}.sqlite3'}"}
+    urls = {stack.app_env(app, env)["DATABASE_URL"] for app in stack.APPS}
+    assert len(urls) == len(stack.APPS)
+    assert all("{app}" not in url for url in urls)
+
+
+@pytest.mark.unit
+def test_the_gateway_gets_a_demo_key_and_the_catalog_its_jwks_url() -> None:
+    mode = stack.Mode("embedded", "test", {"BACKEND_ANSWERS_MODE": "embedded"})
+    said: list[str] = []
+    env = stack.shared_env(mode, {"gateway": 8123, "catalog": 8124}, said.append)
+    assert env["GATEWAY_JWT_PRIVATE_KEY"].startswith("-----BEGIN PRIVATE KEY-----")
+    assert env["CATALOG_JWKS_URL"] == "http://127.0.0.1:8123/.well-known/jwks.json"
+    assert any("demo key" in line for line in said)
 
 
 @pytest.mark.integration
