@@ -92,8 +92,11 @@ async def jwks(state: StateDep, response: Response) -> dict[str, Any]:
 
 
 @router.post("/users", status_code=201, response_model=UserOut, tags=["users"])
-async def sign_up(body: SignUp, state: StateDep) -> UserOut:
+async def sign_up(body: SignUp, request: Request, state: StateDep) -> UserOut:
     """Create an account with the default user scopes (never client-chosen ones)."""
+    # charged to the same per-IP and per-name limits as logins: mass account creation (OWASP API6) is
+    # throttled, and sign-up cannot be used to spend argon2 work past the limit
+    await state.throttle.charge(request, body.username)
     password_hash = await asyncio.to_thread(state.passwords.hash, body.password.get_secret_value())
     try:
         user_id = await state.store.create_user(body.username, password_hash, USER_SCOPES)

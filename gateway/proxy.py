@@ -84,6 +84,9 @@ def checked_path(path: str) -> str:
     segments = path.split("/")
     if (
         not path
+        # "/catalog//host/metrics": httpx reads "//host/metrics" as protocol-relative, drops the host and
+        # calls "/metrics" on the downstream, past the internal-segment check below
+        or path.startswith("/")
         or segments[0] in INTERNAL_SEGMENTS
         or any(s in {".", ".."} for s in segments)
         or "//" in path
@@ -186,12 +189,10 @@ async def deduplicated(
     )
 
 
-@router.api_route("/catalog/{path:path}", methods=METHODS, summary="Forwarded to the catalog service")
 async def catalog(path: str, request: Request, claims: CatalogCaller, routing: RoutingDep) -> Response:
     return await forward(routing, CATALOG, path, request, claims)
 
 
-@router.api_route("/recommendations/{path:path}", methods=METHODS, summary="Forwarded to the recommender")
 async def recommendations(
     path: str, request: Request, claims: RecommenderCaller, routing: RoutingDep
 ) -> Response:
@@ -208,6 +209,25 @@ async def recommendations(
         return await degraded(routing, int(degradable.group(1)), "server_error")
     routing.fallback.warm_soon()  # the recommender is up: make sure a fallback list exists for later
     return response
+
+
+# one route per method, each with its own operation id: a multi-method route gives every method the same id,
+# which makes the OpenAPI document invalid (FastAPI warns "Duplicate Operation ID") for clients and fuzzers
+for _method in METHODS:
+    router.add_api_route(
+        "/catalog/{path:path}",
+        catalog,
+        methods=[_method],
+        operation_id=f"catalog_{_method.lower()}",
+        summary="Forwarded to the catalog service",
+    )
+    router.add_api_route(
+        "/recommendations/{path:path}",
+        recommendations,
+        methods=[_method],
+        operation_id=f"recommendations_{_method.lower()}",
+        summary="Forwarded to the recommender",
+    )
 
 
 async def degraded(routing: Routing, user_id: int, reason: str) -> Response:

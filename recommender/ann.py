@@ -8,8 +8,15 @@ Spotify's Voyager implements its InnerProduct space with the order-preserving tr
 ("Speeding Up the Xbox Recommender System Using a Euclidean Transformation for Inner-Product Spaces", RecSys
 2014), which appends one coordinate so that nearest in Euclidean distance means largest inner product.
 
-Knobs: ``M`` (graph degree: memory and recall), ``ef_construction`` (build effort), ``ef_search`` (query
-effort: the recall/latency dial, tuned after building).
+Inner-product HNSW has a weak spot that trained factors hit squarely: norms vary tenfold (popular items have
+long vectors, the long tail short ones), and after the transform the queries sit far from every point, where
+greedy graph search gets lost (on Last.fm-shaped factors we measured recall@10 around 0.75 at ef 640). The fix
+is norm-ranging (Yan et al., "Norm-Ranging LSH for Maximum Inner Product Search", NeurIPS 2018): sort items by
+norm, cut them into a few equal-size ranges, index each range separately (inside one range the norms are alike
+and the transform is harmless), ask every range for its top k and merge the few candidates by exact score.
+
+Knobs: ``buckets`` (norm ranges), ``M`` (graph degree: memory and recall), ``ef_construction`` (build effort),
+``ef_search`` (query effort: the recall/latency dial, tuned after building).
 """
 
 from __future__ import annotations
@@ -24,7 +31,8 @@ from numpy.typing import NDArray
 
 DEFAULT_M = 16
 DEFAULT_EF_CONSTRUCTION = 200
-DEFAULT_EF_SEARCH = 100
+DEFAULT_EF_SEARCH = 40
+DEFAULT_BUCKETS = 4
 
 
 def exact_top_k(item_factors: NDArray[np.float32], query: NDArray[np.float32], k: int) -> NDArray[np.int64]:
@@ -36,9 +44,12 @@ def exact_top_k(item_factors: NDArray[np.float32], query: NDArray[np.float32], k
 
 @dataclass
 class ItemIndex:
-    """A Voyager inner-product index whose ids are the row numbers of the item-factor matrix."""
+    """Voyager inner-product indexes, one per norm range; ids are rows of the item-factor matrix."""
 
-    index: Any  # voyager.Index (the extension module ships no type information)
+    parts: list[
+        tuple[Any, NDArray[np.int64]]
+    ]  # (voyager.Index, the item rows it holds); voyager ships no types
+    vectors: NDArray[np.float32]  # the item factors, for the exact merge of the candidates
     ef_search: int = DEFAULT_EF_SEARCH
 
     @classmethod
@@ -49,40 +60,65 @@ class ItemIndex:
         m: int = DEFAULT_M,
         ef_construction: int = DEFAULT_EF_CONSTRUCTION,
         ef_search: int = DEFAULT_EF_SEARCH,
+        buckets: int = DEFAULT_BUCKETS,
         num_threads: int = -1,
         seed: int = 1,
     ) -> Self:
         from voyager import Index, Space  # noqa: PLC0415 - native extension, loaded when an index is needed
 
         vectors = np.ascontiguousarray(item_factors, dtype=np.float32)
-        index = Index(
-            Space.InnerProduct,
-            num_dimensions=vectors.shape[1],
-            M=m,
-            ef_construction=ef_construction,
-            random_seed=seed,
-            max_elements=len(vectors),
-        )
-        index.add_items(vectors, ids=np.arange(len(vectors), dtype=np.uint64), num_threads=num_threads)
-        return cls(index=index, ef_search=ef_search)
+        by_norm = np.argsort(np.linalg.norm(vectors, axis=1), kind="stable")
+        parts: list[tuple[Any, NDArray[np.int64]]] = []
+        for rows in np.array_split(by_norm, max(1, min(buckets, len(vectors)))):
+            index = Index(
+                Space.InnerProduct,
+                num_dimensions=vectors.shape[1],
+                M=m,
+                ef_construction=ef_construction,
+                random_seed=seed,
+                max_elements=len(rows),
+            )
+            index.add_items(vectors[rows], ids=np.arange(len(rows), dtype=np.uint64), num_threads=num_threads)
+            parts.append((index, rows.astype(np.int64)))
+        return cls(parts=parts, vectors=vectors, ef_search=ef_search)
 
     def query(self, vector: NDArray[np.float32], k: int, ef_search: int | None = None) -> NDArray[np.int64]:
         """Approximate top-``k`` item rows by inner product with ``vector``, best first."""
         ef = max(ef_search or self.ef_search, k)
-        ids, _ = self.index.query(np.asarray(vector, np.float32), k=k, num_threads=1, query_ef=ef)
-        return np.asarray(ids, dtype=np.int64)
+        query = np.asarray(vector, np.float32)
+        found = []
+        for index, rows in self.parts:
+            ids, _ = index.query(query, k=min(k, len(rows)), num_threads=1, query_ef=ef)
+            found.append(rows[np.asarray(ids, dtype=np.int64)])
+        candidates = np.concatenate(found)
+        return candidates[np.argsort(-(self.vectors[candidates] @ query), kind="stable")[:k]]
 
     def __len__(self) -> int:
-        return int(self.index.num_elements)
+        return sum(len(rows) for _, rows in self.parts)
 
-    def save(self, path: Path) -> None:
-        self.index.save(str(path))
+    def save(self, folder: Path) -> None:
+        """``ann-<i>.voy`` per norm range plus ``ann.npz`` (the item rows of each range)."""
+        for number, (index, _) in enumerate(self.parts):
+            index.save(str(folder / f"ann-{number}.voy"))
+        np.savez(
+            folder / "ann.npz",
+            rows=np.concatenate([r for _, r in self.parts]),
+            sizes=np.array([len(r) for _, r in self.parts]),
+        )
 
     @classmethod
-    def load(cls, path: Path, ef_search: int = DEFAULT_EF_SEARCH) -> Self:
+    def load(cls, folder: Path, vectors: NDArray[np.float32], ef_search: int = DEFAULT_EF_SEARCH) -> Self:
         from voyager import Index  # noqa: PLC0415
 
-        return cls(index=Index.load(str(path)), ef_search=ef_search)
+        with np.load(folder / "ann.npz") as arrays:
+            rows, sizes = arrays["rows"].astype(np.int64), arrays["sizes"]
+        splits = np.split(rows, np.cumsum(sizes)[:-1])
+        parts = [(Index.load(str(folder / f"ann-{i}.voy")), part) for i, part in enumerate(splits)]
+        return cls(parts=parts, vectors=np.asarray(vectors, np.float32), ef_search=ef_search)
+
+    @staticmethod
+    def exists(folder: Path) -> bool:
+        return (folder / "ann.npz").is_file()
 
 
 def recall_at_k(

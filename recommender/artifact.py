@@ -2,10 +2,10 @@
 
 A folder ``<root>/<version>/`` holds ``manifest.json`` (version, engine, parameters, offline metrics, the
 data's SHA-256 and size), ``model.npz`` (user and item factors, external ids), ``history.npz`` (the training
-matrix: the service needs each user's plays to exclude them and to fold new plays in) and ``items.voy`` (the
-Voyager index over item factors). The folder is assembled under a hidden temporary name and renamed into
-place, so a reader never sees half an artifact; versions sort by creation time, so "newest" is the largest
-name.
+matrix: the service needs each user's plays to exclude them and to fold new plays in) and ``ann-*.voy`` +
+``ann.npz`` (the Voyager index over item factors). The folder is assembled under a hidden temporary name and
+renamed into place, so a reader never sees half an artifact; versions sort by creation time, so "newest" is
+the largest name.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def save(
             shape=np.array(matrix.shape),
         )
         if index is not None:
-            index.save(staging / "items.voy")
+            index.save(staging)
         manifest = {
             "format": FORMAT_VERSION,
             "version": version,
@@ -103,7 +103,9 @@ def save(
                 "items": interactions.n_items,
                 "interactions": interactions.n_interactions,
             },
-            "ann": {"space": "inner_product", "ef_search": index.ef_search} if index is not None else None,
+            "ann": {"space": "inner_product", "ef_search": index.ef_search, "buckets": len(index.parts)}
+            if index is not None
+            else None,
             **(extra or {}),
         }
         (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -159,9 +161,11 @@ def load(path: Path) -> Artifact:
         matrix=matrix, user_ids=user_ids, item_ids=item_ids, name=manifest["data"]["name"]
     )
     index = None
-    if (path / "items.voy").is_file():
+    if ItemIndex.exists(path):
         index = ItemIndex.load(
-            path / "items.voy", ef_search=int((manifest.get("ann") or {}).get("ef_search", DEFAULT_EF_SEARCH))
+            path,
+            model.item_factors,
+            ef_search=int((manifest.get("ann") or {}).get("ef_search", DEFAULT_EF_SEARCH)),
         )
     return Artifact(manifest=manifest, model=model, interactions=interactions, index=index, path=path)
 

@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 from threadpoolctl import threadpool_limits
 
 from observability.results import write_results
-from recommender.ann import ItemIndex, recall_at_k
+from recommender.ann import DEFAULT_BUCKETS, ItemIndex, recall_at_k
 from recommender.data import FORMATS, Interactions, find_lastfm, load, synthetic
 from recommender.evaluate import print_table, run
 from recommender.models.als import ALS
@@ -122,6 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     params = _most_chosen(result["protocol"]["chosen_params"]["als"])
     model = ALS(**params, seed=0, num_threads=threads).fit(interactions.matrix)
     result["ann"] = ann_block(model, ann_items, num_threads=threads)
+    result["protocol"]["ann_norm_buckets"] = DEFAULT_BUCKETS  # see recommender.ann: norm-ranged indexes
     context = {"interactions": interactions, "model": model, "result": result, "quick": args.quick}
     for key, measure in EXTRA_SECTIONS:
         result[key] = measure(context)

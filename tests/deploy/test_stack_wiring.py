@@ -1,20 +1,26 @@
-"""Prometheus in docker-compose scrapes every project service on the port it listens on, and loads the same
-config and rule files that promtool checks here."""
+"""docker-compose runs every app the launcher (``answers.stack.APPS``) starts, except the answer book;
+Prometheus scrapes each project service on the port it listens on and loads the same config and rule files
+that promtool checks here; secrets have no default."""
 
 from __future__ import annotations
 
 import fnmatch
 import posixpath
+import re
 from pathlib import Path
 
 import pytest
 
+from answers import stack
 from tests.deploy import compose_model as cm
-from tests.deploy.layout import COMPOSE_FILE, PROMETHEUS_CONFIG, compose, load_yaml, rule_files
+from tests.deploy import dockerfile as df
+from tests.deploy.layout import COMPOSE_FILE, DOCKERIGNORE, PROMETHEUS_CONFIG, compose, load_yaml, rule_files
 
 pytestmark = pytest.mark.unit
 
 PROMETHEUS_CONFIG_IN_CONTAINER = "/etc/prometheus/prometheus.yml"
+# Values only the operator may give: compose's ``${VAR:?message}`` stops `up` when VAR is unset or empty.
+SECRETS = {"catalog": ("CATALOG_CURSOR_SECRET",), "gateway": ("GATEWAY_JWT_PRIVATE_KEY",)}
 
 
 def scrape_targets() -> list[str]:
@@ -50,6 +56,41 @@ def test_every_project_http_service_is_scraped_on_the_port_it_listens_on() -> No
     targets = set(scrape_targets())
     missing = {f"{name}:{port}" for name, port in http_services().items()} - targets
     assert not missing, f"add these to deploy/prometheus/prometheus.yml scrape targets: {missing}"
+
+
+def uvicorn_apps() -> dict[str, tuple[str, str]]:
+    """Compose service -> (the ``module:factory`` uvicorn runs, the port it listens on)."""
+    found = {}
+    for name, port in http_services().items():
+        argv = cm.command_argv(cm.services(compose())[name]) or []
+        found[name] = (next(arg for arg in argv[1:] if ":" in arg and not arg.startswith("-")), port)
+    return found
+
+
+def test_every_app_the_launcher_starts_runs_in_compose_with_the_same_factory_and_port() -> None:
+    """The book is the one deliberate exception: see the next test."""
+    in_compose = set(uvicorn_apps().values())
+    missing = [
+        f"{app.name} ({app.factory} on {app.port})"
+        for app in stack.APPS
+        if app != stack.BOOK and (app.factory, str(app.port)) not in in_compose
+    ]
+    assert not missing, f"add a docker-compose.yml service (and a scrape target) for: {missing}"
+
+
+def test_the_book_stays_out_of_compose_because_the_image_holds_no_built_site() -> None:
+    """``answers.docs_app`` serves a built ``site/``, which the image neither copies (the build context drops
+    it) nor builds (no Node.js). If that changes, this fails: add the book as a service then."""
+    assert stack.BOOK.factory not in {factory for factory, _ in uvicorn_apps().values()}
+    assert df.is_ignored("site", df.ignore_patterns(DOCKERIGNORE))
+
+
+def test_secrets_have_no_default_and_stop_compose_when_unset() -> None:
+    services = cm.services(compose())
+    for name, keys in SECRETS.items():
+        env = cm.environment(services[name])
+        for key in keys:
+            assert re.fullmatch(rf"\$\{{{key}:\?[^}}]+\}}", env[key]), f"{name}: {key}={env[key]!r}"
 
 
 def test_every_scrape_target_is_a_service_of_the_stack_or_prometheus_itself() -> None:

@@ -29,9 +29,9 @@ $$"""
 
 def upgrade() -> None:
     run_ddl(
+        SYNC_FUNCTION,  # first: it locks nothing, so the lock on plays below is held as briefly as possible
         "ALTER TABLE plays ADD COLUMN played_ms bigint",
         "ALTER TABLE plays ADD CONSTRAINT plays_played_ms_nonnegative CHECK (played_ms >= 0) NOT VALID",
-        SYNC_FUNCTION,
         "CREATE TRIGGER plays_sync_played_ms BEFORE INSERT OR UPDATE ON plays "
         "FOR EACH ROW EXECUTE FUNCTION plays_sync_played_ms()",
     )

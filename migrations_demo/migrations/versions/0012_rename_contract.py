@@ -40,9 +40,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     run_ddl(
+        SYNC_FUNCTION,
         "ALTER TABLE plays ADD COLUMN ms_played bigint",
         "ALTER TABLE plays ADD CONSTRAINT plays_ms_played_nonnegative CHECK (ms_played >= 0) NOT VALID",
-        SYNC_FUNCTION,
         "CREATE TRIGGER plays_sync_played_ms BEFORE INSERT OR UPDATE ON plays "
         "FOR EACH ROW EXECUTE FUNCTION plays_sync_played_ms()",
     )

@@ -14,9 +14,10 @@ down_revision = "0012"
 
 def upgrade() -> None:
     run_ddl(
-        "ALTER TABLE plays ADD COLUMN id_new bigint",
+        # the function first: it locks nothing, so the lock on plays below is held as briefly as possible
         "CREATE FUNCTION plays_sync_id_new() RETURNS trigger LANGUAGE plpgsql AS $$\n"
         "BEGIN NEW.id_new := NEW.id; RETURN NEW; END\n$$",
+        "ALTER TABLE plays ADD COLUMN id_new bigint",
         "CREATE TRIGGER plays_sync_id_new BEFORE INSERT OR UPDATE ON plays "
         "FOR EACH ROW EXECUTE FUNCTION plays_sync_id_new()",
     )

@@ -30,6 +30,7 @@ MOVED = (
 
 def upgrade() -> None:
     run_ddl(
+        SYNC_ID_OLD,  # first: it locks nothing, so the lock on plays below is held as briefly as possible
         "-- no scan: the check validated in 0015 proves there is no NULL (PostgreSQL 12+)\n"
         "-- squawk-ignore adding-not-nullable-field\n"
         "ALTER TABLE plays ALTER COLUMN id_new SET NOT NULL",
@@ -47,7 +48,6 @@ def upgrade() -> None:
         "DROP FUNCTION plays_sync_id_new()",
         SWAPPED + "ALTER TABLE plays RENAME COLUMN id TO id_old",
         SWAPPED + "ALTER TABLE plays RENAME COLUMN id_new TO id",
-        SYNC_ID_OLD,
         "CREATE TRIGGER plays_sync_id_old BEFORE INSERT OR UPDATE ON plays "
         "FOR EACH ROW EXECUTE FUNCTION plays_sync_id_old()",
     )
@@ -58,6 +58,7 @@ def downgrade() -> None:
     run_autocommit("ALTER TABLE plays VALIDATE CONSTRAINT plays_id_old_not_null")
     create_index_concurrently("plays_id_old_key", "plays", ["id_old"], unique=True)
     run_ddl(
+        SYNC_ID_NEW,
         "ALTER TABLE plays ALTER COLUMN id_old SET NOT NULL",
         "ALTER TABLE plays DROP CONSTRAINT plays_id_old_not_null",
         "ALTER TABLE plays DROP CONSTRAINT plays_pkey",
@@ -71,7 +72,6 @@ def downgrade() -> None:
         "DROP FUNCTION plays_sync_id_old()",
         "ALTER TABLE plays RENAME COLUMN id TO id_new",
         "ALTER TABLE plays RENAME COLUMN id_old TO id",
-        SYNC_ID_NEW,
         "CREATE TRIGGER plays_sync_id_new BEFORE INSERT OR UPDATE ON plays "
         "FOR EACH ROW EXECUTE FUNCTION plays_sync_id_new()",
         "ALTER TABLE plays ADD CONSTRAINT plays_id_new_not_null CHECK (id_new IS NOT NULL) NOT VALID",

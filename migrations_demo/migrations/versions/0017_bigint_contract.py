@@ -19,9 +19,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     run_ddl(
-        "ALTER TABLE plays ADD COLUMN id_old integer",
         "CREATE FUNCTION plays_sync_id_old() RETURNS trigger LANGUAGE plpgsql AS $$\n"
         "BEGIN NEW.id_old := NEW.id; RETURN NEW; END\n$$",
+        "ALTER TABLE plays ADD COLUMN id_old integer",
         "CREATE TRIGGER plays_sync_id_old BEFORE INSERT OR UPDATE ON plays "
         "FOR EACH ROW EXECUTE FUNCTION plays_sync_id_old()",
     )
