@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 # topic -> the module(s) whose `main` measures it and writes results/<topic>.json (+ charts)
-BENCH_TOPICS := observability ratelimit replication datastores testing
+BENCH_TOPICS := observability ratelimit replication datastores catalog migrations recommender testing
 BENCH_MODULES_ratelimit := ratelimit.bench ratelimit.spike_bench
 BENCH_MODULES_migrations := migrations_demo.bench
 BENCH_MODULES_testing := answers.pyramid
