@@ -7,6 +7,5 @@ The offline half: ``python -m recommender.evaluate`` compares our models with im
 from recommender.ann import ItemIndex
 from recommender.artifact import Artifact, ArtifactError, load_newest
 from recommender.engine import Engine, Scored
-from recommender.train import train
 
-__all__ = ["Artifact", "ArtifactError", "Engine", "ItemIndex", "Scored", "load_newest", "train"]
+__all__ = ["Artifact", "ArtifactError", "Engine", "ItemIndex", "Scored", "load_newest"]
