@@ -12,6 +12,10 @@ approximately with a few conjugate-gradient steps warm-started from the last ite
 it. Here the CG runs for all users at once as array operations (a gather, a row-wise dot and one sparse
 product per step).
 
+Regularisation: plain lambda (as implicit) or, with ``scale_regularization``, weighted-lambda -- lambda times
+the row's number of played items (Zhou et al., "Large-scale Parallel Collaborative Filtering for the Netflix
+Prize", AAIM 2008; Spark MLlib's only mode), which shrinks popular items and heavy users harder.
+
 Fold-in (implicit's ``recalculate_user``) solves one user's system exactly from their current history, so new
 plays count without retraining; the same system explains a score as a sum of per-played-item contributions
 (section 5 of the paper).
@@ -48,7 +52,9 @@ def confidence(counts: sp.csr_matrix, alpha: float, scale: Scale) -> sp.csr_matr
     return conf
 
 
-def _cg_rows(conf: sp.csr_matrix, x: Factors, y: Factors, gram: Factors, cg_steps: int) -> None:
+def _cg_rows(
+    conf: sp.csr_matrix, x: Factors, y: Factors, *, gram: Factors, ridge: Factors, cg_steps: int
+) -> None:
     """``cg_steps`` CG steps for every row of ``x`` (a block of rows, updated in place); see cg_half_step."""
     per_row = np.diff(conf.indptr)
     gathered = y[conf.indices]  # y_i for every played (u, i), reused by every CG step
@@ -58,7 +64,7 @@ def _cg_rows(conf: sp.csr_matrix, x: Factors, y: Factors, gram: Factors, cg_step
         # (C_u - I) part: for each played (u, i) the weight (c_ui - 1) * (y_i . v_u), summed back per row.
         dots = np.einsum("ij,ij->i", gathered, np.repeat(v, per_row, axis=0))
         weights = sp.csr_matrix((extra * dots, conf.indices, conf.indptr), shape=conf.shape)
-        return np.asarray(v @ gram + weights @ y, dtype=np.float32)
+        return np.asarray(v @ gram + ridge[:, None] * v + weights @ y, dtype=np.float32)
 
     b = np.asarray(conf @ y, dtype=np.float32)  # Y^T C_u p_u: p_ui = 1 exactly where c_ui > 1
     r = b - apply(x)
@@ -83,26 +89,31 @@ def cg_half_step(
     regularization: float,
     cg_steps: int,
     *,
+    scale_regularization: bool = False,
     pool: ThreadPoolExecutor | None = None,
 ) -> None:
     """Update every row of ``x`` (in place) by ``cg_steps`` CG steps on its normal equations, ``y`` fixed.
 
     Row u solves (Y^T Y + lambda I + Y^T (C_u - I) Y) x_u = Y^T C_u p_u. Rows are independent, so with a
     thread pool the rows are cut into blocks of about equal work (numpy and scipy release the GIL in the
-    heavy loops) -- the same parallelism implicit gets from OpenMP.
+    heavy loops) -- the same parallelism implicit gets from OpenMP. With ``scale_regularization`` row u's
+    lambda is multiplied by its number of played items (weighted-lambda, as Spark MLlib does).
     """
-    k = y.shape[1]
-    gram = (y.T @ y + regularization * np.eye(k, dtype=np.float32)).astype(np.float32)
+    gram = (y.T @ y).astype(np.float32)
+    per_row = np.diff(conf.indptr).astype(np.float32)
+    ridge = (regularization * (per_row if scale_regularization else np.ones_like(per_row))).astype(np.float32)
     workers = pool._max_workers if pool is not None else 1  # noqa: SLF001 - the pool's own size, read only
     if workers <= 1 or conf.shape[0] < 2 * workers:
-        _cg_rows(conf, x, y, gram, cg_steps)
+        _cg_rows(conf, x, y, gram=gram, ridge=ridge, cg_steps=cg_steps)
         return
     # block boundaries at equal shares of (rows + played entries), the two costs of a CG step
     work = np.arange(conf.shape[0] + 1) + conf.indptr
     bounds = np.searchsorted(work, np.linspace(0, work[-1], workers + 1)[1:-1])
     edges = [0, *bounds.tolist(), conf.shape[0]]
     futures = [
-        pool.submit(_cg_rows, conf[lo:hi], x[lo:hi], y, gram, cg_steps)  # type: ignore[union-attr]
+        pool.submit(  # type: ignore[union-attr]
+            _cg_rows, conf[lo:hi], x[lo:hi], y, gram=gram, ridge=ridge[lo:hi], cg_steps=cg_steps
+        )
         for lo, hi in itertools.pairwise(edges)
         if hi > lo
     ]
@@ -136,8 +147,8 @@ class ALS(Recommender):
         self.seed = seed
         self.num_threads = num_threads or os.cpu_count() or 1
         self.show_progress = show_progress
-        # Spark MLlib scales lambda by each user's number of ratings (Zhou et al. 2008, "ALS-WR"); factors it
-        # trained are folded in with the same rule. Our own solver uses a plain lambda, like implicit.
+        # Weighted-lambda (Zhou et al. 2008, "ALS-WR"; Spark MLlib's only mode): lambda times the row's number
+        # of played items. Off by default, like implicit; Spark-trained factors are folded in with it on.
         self.scale_regularization = scale_regularization
         self.user_factors: Factors = np.zeros((0, factors), dtype=np.float32)
         self.item_factors: Factors = np.zeros((0, factors), dtype=np.float32)
@@ -176,7 +187,15 @@ class ALS(Recommender):
                     (conf, self.user_factors, self.item_factors),
                     (conf_t, self.item_factors, self.user_factors),
                 ):
-                    cg_half_step(rows, x, y, self.regularization, self.cg_steps, pool=pool)
+                    cg_half_step(
+                        rows,
+                        x,
+                        y,
+                        self.regularization,
+                        self.cg_steps,
+                        scale_regularization=self.scale_regularization,
+                        pool=pool,
+                    )
         return self
 
     def score(self, counts: sp.csr_matrix, users: NDArray[np.int64]) -> NDArray[np.float32]:

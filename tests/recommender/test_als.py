@@ -27,7 +27,8 @@ def _blocks() -> sp.csr_matrix:
     return sp.csr_matrix((counts, (rows, cols)), shape=(16, 12))
 
 
-def test_cg_with_enough_steps_solves_every_users_normal_equations_exactly() -> None:
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cg_with_enough_steps_solves_every_users_normal_equations_exactly(weighted: bool) -> None:
     """k CG steps solve a k x k SPD system: compare with solving (Y^T C_u Y + lambda I) x = Y^T C_u p."""
     rng = np.random.default_rng(1)
     counts = sp.random(30, 20, density=0.3, random_state=2, format="csr", dtype=np.float32) * 20
@@ -35,11 +36,12 @@ def test_cg_with_enough_steps_solves_every_users_normal_equations_exactly() -> N
     y = rng.standard_normal((20, 4)).astype(np.float32)
     x = np.zeros((30, 4), dtype=np.float32)
     for _ in range(3):  # three rounds of 4 steps, warm-started: converged in float32
-        cg_half_step(conf, x, y, regularization=0.5, cg_steps=4)
+        cg_half_step(conf, x, y, regularization=0.5, cg_steps=4, scale_regularization=weighted)
     for u in range(30):
         c = np.asarray(conf[u].todense()).ravel().astype(np.float64)
         c_full = np.where(c > 0, c, 1.0)
-        a = y.T.astype(np.float64) @ (c_full[:, None] * y) + 0.5 * np.eye(4)
+        ridge = 0.5 * ((c > 0).sum() if weighted else 1)  # weighted-lambda: times the number of plays
+        a = y.T.astype(np.float64) @ (c_full[:, None] * y) + ridge * np.eye(4)
         b = y.T.astype(np.float64) @ (c_full * (c > 0))
         np.testing.assert_allclose(x[u], np.linalg.solve(a, b), rtol=1e-3, atol=1e-4)
 
