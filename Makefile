@@ -13,7 +13,7 @@ BENCH_MODULES_testing := answers.pyramid
 bench_modules = $(or $(BENCH_MODULES_$(1)),$(1).bench)
 
 # bench-<topic> must not be .PHONY: make skips pattern rules (bench-%) for phony targets, so they did nothing
-.PHONY: install demo docs test lint format bench lock clean
+.PHONY: install demo docs data test lint format bench lock clean
 
 install: $(STAMP)
 
@@ -31,6 +31,10 @@ demo: install
 # The answer book as a static site in site/ (mkdocs --strict; Mermaid vendored from npm into build/mermaid/).
 docs: install
 	$(BIN)/python -m answers.docs
+
+# HetRec Last.fm 2K, the recommender's real data: the official zip into data/ (git-ignored), SHA-256 verified
+data: install
+	$(BIN)/python -m recommender.data download
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

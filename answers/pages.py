@@ -127,7 +127,9 @@ def _results_link(match: re.Match[str], resolved: Path, ctx: PageContext, name: 
     """A chart or file in results/: kept (and copied) when it exists, else said to be coming."""
     if resolved.is_file():
         ctx.results_used.add(resolved.name)
-        return match.group(0) + ("{ .chart loading=lazy }" if match.group("bang") else "")
+        # eager, not lazy: a page has at most a couple of charts, and a chart far down a long answer must load
+        # without the reader (or the browser test) scrolling to it first
+        return match.group(0) + ("{ .chart }" if match.group("bang") else "")
     if match.group("bang"):
         ctx.missing_charts.append(f"{name}: results/{resolved.name}")
         return f"*(chart `results/{resolved.name}` not generated yet: its `make bench-…` run writes it)*"

@@ -51,7 +51,7 @@ def test_fenced_and_inline_code_are_left_untouched(ctx: pages.PageContext) -> No
 
 def test_a_chart_in_results_keeps_its_link_and_is_copied(ctx: pages.PageContext) -> None:
     out = adapt("![Latency](../results/chart.png)", ctx)
-    assert "![Latency](../results/chart.png){ .chart loading=lazy }" in out
+    assert "![Latency](../results/chart.png){ .chart }" in out
     assert ctx.results_used == {"chart.png"}
 
 
