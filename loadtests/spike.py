@@ -69,6 +69,8 @@ def _open_log(**_kwargs: Any) -> None:
         handle: TextIO = Path(path).open("w", newline="", encoding="utf-8")  # noqa: SIM115 - closed at test_stop
         _log.update(handle=handle, writer=csv.writer(handle))
         _log["writer"].writerow(["t_s", "route", "status", "code", "latency_ms"])
+        # the wall-clock start of the timeline, so the bench can line up its samples of the server's CPU
+        Path(path).with_suffix(".start").write_text(repr(_clock["started"]), encoding="utf-8")
 
 
 @events.test_stop.add_listener  # type: ignore[untyped-decorator]

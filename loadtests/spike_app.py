@@ -6,10 +6,17 @@ Its one scarce resource is a "database" that serves ``SPIKE_DB_CONCURRENCY`` que
 service. The shedder's bound (``SPIKE_MAX_IN_FLIGHT``) is set to what that database can serve at once, so
 admitted requests never queue and stay as fast as at normal load; the excess gets an immediate 503.
 
-Middleware order: the load shedder outermost (refusing costs nothing when the instance is saturated), then
-the rate limiter (one Redis round trip per decision), then the app. Locust plays the load balancer, so
-loopback is a trusted proxy and each simulated listener's ``X-Forwarded-For`` is its identity; the scraper is
-identified by its API key.
+The app is instrumented like every service (``observability.instrument``: request ids, a JSON access line,
+RED metrics, tracing), and the two traffic controls *wrap* that instrumented app instead of being added to it
+(``instrument`` keeps its own middleware outermost, and tracing wraps even those): outermost the load shedder,
+then the rate limiter, then everything else. A shed request never reaches routing, logging, tracing or
+pydantic; it is a counter increment and a prepared raw-ASGI 503, so hundreds of them a second leave the core
+to the admitted requests. A 429 costs its Redis decision and the same raw refusal. Besides its in-flight
+bound, the shedder watches the event loop's lag (CoDel's standing-queue test, ``ratelimit.queue_delay``),
+which sees the CPU queue that an in-flight count cannot; only non-critical routes are shed on that signal.
+
+Locust plays the load balancer, so loopback is a trusted proxy and each simulated listener's
+``X-Forwarded-For`` is its identity; the scraper is identified by its API key.
 """
 
 from __future__ import annotations
@@ -20,14 +27,19 @@ from dataclasses import dataclass
 
 import orjson
 from fastapi import FastAPI, Response
+from starlette.types import ASGIApp
 
+from observability import instrument
 from ratelimit.decision import Limit, Limiter
 from ratelimit.factory import create_limiter, redis_client
 from ratelimit.identity import TrustedProxies, api_key, client_ip, first_of
 from ratelimit.middleware import RateLimitMiddleware
 from ratelimit.policy import Policy, Rule
+from ratelimit.queue_delay import LoopLagProbe, StandingQueue
 from ratelimit.routes import RouteMatch
 from ratelimit.shedder import CRITICAL, LoadShedder, LoadSheddingMiddleware
+
+UNGUARDED = (RouteMatch(route="/healthz"), RouteMatch(route="/readyz"), RouteMatch(route="/metrics"))
 
 
 @dataclass(frozen=True)
@@ -38,6 +50,7 @@ class SpikeSettings:
     db_concurrency: int
     db_latency_s: float
     listener_limit: Limit
+    queue_target_s: float  # CoDel target for the event loop's lag; 0 turns the delay signal off
 
     @classmethod
     def from_env(cls) -> SpikeSettings:
@@ -52,6 +65,7 @@ class SpikeSettings:
             listener_limit=Limit(
                 int(env.get("SPIKE_LIMIT", "20")), float(env.get("SPIKE_LIMIT_PERIOD_S", "10"))
             ),
+            queue_target_s=float(env.get("SPIKE_QUEUE_TARGET_MS", "10")) / 1000,
         )
 
 
@@ -59,8 +73,13 @@ def _json(payload: object) -> Response:
     return Response(orjson.dumps(payload), media_type="application/json")
 
 
-def create_app(settings: SpikeSettings | None = None) -> FastAPI:
+def create_app(settings: SpikeSettings | None = None) -> ASGIApp:
+    """The instrumented music API, wrapped by the rate limiter and, outermost, the load shedder."""
     settings = settings or SpikeSettings.from_env()
+    return guarded(music_api(settings), settings)
+
+
+def music_api(settings: SpikeSettings) -> FastAPI:
     app = FastAPI(title="spike target")
     database = asyncio.Semaphore(settings.db_concurrency)
 
@@ -68,10 +87,6 @@ def create_app(settings: SpikeSettings | None = None) -> FastAPI:
         async with database:  # the scarce resource: wait here means queueing latency
             await asyncio.sleep(settings.db_latency_s)
         return [{"track_id": i, "score": 1.0 / (i + 1)} for i in range(rows)]
-
-    @app.get("/healthz")
-    async def healthz() -> Response:
-        return _json({"status": "ok"})
 
     @app.get("/api/recommendations")
     async def recommendations() -> Response:
@@ -86,6 +101,12 @@ def create_app(settings: SpikeSettings | None = None) -> FastAPI:
         await query(1)
         return _json({"playing": True})
 
+    instrument(app, service="spike")  # /healthz, /readyz, /metrics, access log, RED metrics, tracing
+    return app
+
+
+def guarded(app: ASGIApp, settings: SpikeSettings) -> ASGIApp:
+    """``app`` behind the rate limiter, both behind the load shedder: the first layers a request meets."""
     limiter: Limiter
     if settings.redis_url:
         limiter = create_limiter(
@@ -98,19 +119,18 @@ def create_app(settings: SpikeSettings | None = None) -> FastAPI:
         limiter = create_limiter("gcra", settings.listener_limit)
     identify = first_of(api_key(), client_ip(TrustedProxies(["127.0.0.1/32", "::1/128"])))
     listener = Policy("listener", limiter, identify)
-
-    # added first = innermost: the limiter sits inside the shedder
-    app.add_middleware(
-        RateLimitMiddleware,
+    limited = RateLimitMiddleware(
+        app,
         rules=[
             Rule(listener, RouteMatch(route="/api/search"), cost=5, fail="open"),
             Rule(listener, RouteMatch(prefix="/api/"), cost=1, fail="open"),
         ],
     )
-    app.add_middleware(
-        LoadSheddingMiddleware,
-        shedder=LoadShedder(settings.max_in_flight),
+    probe = LoopLagProbe(StandingQueue(settings.queue_target_s)) if settings.queue_target_s > 0 else None
+    return LoadSheddingMiddleware(
+        limited,
+        LoadShedder(settings.max_in_flight),
         classes=[(RouteMatch(route="/api/play"), CRITICAL)],
-        exempt=[RouteMatch(route="/healthz")],
+        exempt=UNGUARDED,
+        queue_delay=probe,
     )
-    return app

@@ -44,6 +44,8 @@ from ratelimit.middleware import (
     install_rate_limit_handler,
 )
 from ratelimit.policy import Enforcer, FailMode, Policy, Rule
+from ratelimit.queue_delay import LoopLagProbe, StandingQueue
+from ratelimit.refusal import Refusal
 from ratelimit.routes import RouteMatch
 from ratelimit.shedder import LoadShedder, LoadSheddingMiddleware
 
@@ -56,14 +58,17 @@ __all__ += [
     "Identify",
     "LoadShedder",
     "LoadSheddingMiddleware",
+    "LoopLagProbe",
     "MemoryCache",
     "Policy",
     "RateLimitDependency",
     "RateLimitMiddleware",
     "RateLimitRefusedError",
     "RedisCache",
+    "Refusal",
     "RouteMatch",
     "Rule",
+    "StandingQueue",
     "TrustedProxies",
     "api_key",
     "client_ip",

@@ -1,8 +1,14 @@
 """Build limiters: in memory when there is no Redis (embedded mode), on Redis otherwise.
 
-``redis_client`` makes a client fit for a limiter in a request path: short timeouts and no retries, because a
+``redis_client`` makes a client fit for a limiter (or a cache) in a request path: short timeouts, because a
 limiter that waits is worse than one that degrades (the middleware's breaker and fail-open/closed policy
-decide what happens next). Limiters built on the same client share one ``ScriptRunner``, so the decisions of
+decide what happens next), and exactly one quick retry on a *connection* error. After a Redis restart every
+pooled connection is dead, and without that retry each one fails one request before being replaced; with it,
+the failed call reconnects at once and a returning Redis is used from its first request. Timeouts are not
+retried: a slow Redis stays slow, and the rule's deadline is better spent degrading. (If a reply, not the
+request, was lost, the retried decision counts twice: one unit of over-counting, on the safe side.)
+
+Limiters built on the same client share one ``ScriptRunner``, so the decisions of
 all policies are pipelined together.
 """
 
@@ -16,7 +22,8 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from ratelimit.decision import Algorithm, Limit, Limiter
 from ratelimit.memory import MemoryLimiter
@@ -24,6 +31,7 @@ from ratelimit.redis_backend import DEFAULT_PREFIX, RedisLimiter
 from ratelimit.runner import ScriptRunner
 
 DEFAULT_TIMEOUT_S = 0.1  # a loopback or same-zone Redis answers in well under a millisecond
+RECONNECT_BACKOFF = ExponentialWithJitterBackoff(cap=0.01, base=0.001)  # 1 ms: a restart is done, not ongoing
 
 _runners: weakref.WeakKeyDictionary[Redis | RedisCluster, ScriptRunner] = weakref.WeakKeyDictionary()
 
@@ -31,11 +39,11 @@ _runners: weakref.WeakKeyDictionary[Redis | RedisCluster, ScriptRunner] = weakre
 def redis_client(
     url: str, *, timeout_s: float = DEFAULT_TIMEOUT_S, cluster: bool = False, **options: Any
 ) -> Redis | RedisCluster:
-    """A ``Redis`` (or ``RedisCluster``) client with short socket timeouts and no retries."""
+    """A ``Redis`` (or ``RedisCluster``) client: short socket timeouts, one retry on a dead connection."""
     settings: dict[str, Any] = {
         "socket_timeout": timeout_s,
         "socket_connect_timeout": timeout_s,
-        "retry": Retry(NoBackoff(), 0),
+        "retry": Retry(RECONNECT_BACKOFF, 1, supported_errors=(RedisConnectionError,)),
         **options,
     }
     if cluster:

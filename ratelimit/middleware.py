@@ -3,7 +3,9 @@
 The middleware sees every request before routing: the first ``Rule`` whose ``RouteMatch`` covers the request
 decides (so list specific rules before general ones), and every response under a policy, not only the 429,
 carries ``RateLimit-Policy`` and ``RateLimit`` so well-behaved clients can slow down *before* being refused.
-It is plain ASGI (no ``BaseHTTPMiddleware``): nothing is buffered, and a refusal costs one small response.
+It is plain ASGI (no ``BaseHTTPMiddleware``): nothing is buffered, and a refusal is a raw ``Refusal`` (two
+``send`` calls, no ``Response`` object). Wrap the whole (instrumented) app with it, so a 429 is decided before
+routing, access logging and tracing, like an edge proxy's limit.
 
 The dependency runs after routing and after the dependencies declared before it, which is what per-user limits
 behind dependency-based auth need (``request.state.user_id`` is set by then). FastAPI copies its headers onto
@@ -24,6 +26,7 @@ from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ratelimit.policy import Enforcer, FailMode, Policy, Rule
+from ratelimit.refusal import Refusal, encode_headers
 from ratelimit.routes import RouteMatch
 
 
@@ -45,12 +48,9 @@ class RateLimitMiddleware:
             return
         verdict = await self.enforcer.check(rule, HTTPConnection(scope))
         if not verdict.allowed:
-            await self.enforcer.refusal(verdict, scope)(scope, receive, send)
+            await Refusal(*self.enforcer.refusal_parts(verdict)).send(scope, send)
             return
-        extra = [
-            (name.lower().encode("latin-1"), value.encode("latin-1"))
-            for name, value in verdict.headers.items()
-        ]
+        extra = encode_headers(verdict.headers)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -121,6 +121,10 @@ class Enforcer:
 
     def refusal(self, verdict: Verdict, scope: Scope) -> Response:
         """The response for a refused request: 429 when over the limit, 503 when failing closed."""
+        return error_response(scope, *self.refusal_parts(verdict))
+
+    def refusal_parts(self, verdict: Verdict) -> tuple[int, str, str, dict[str, str]]:
+        """Status, error code, message and headers of a refusal (rendered by ``refusal`` or raw ASGI)."""
         policy, decision = verdict.rule.policy, verdict.decision
         if decision is not None:
             limit = policy.limiter.limit
@@ -128,10 +132,10 @@ class Enforcer:
                 f"rate limit '{policy.name}' exceeded ({limit.limit} per {limit.period:g} s); "
                 f"retry after {verdict.headers[RETRY_AFTER]} s"
             )
-            return error_response(scope, 429, "rate_limited", message, verdict.headers)
+            return 429, "rate_limited", message, verdict.headers
         headers = {**verdict.headers, RETRY_AFTER: str(math.ceil(self.breaker.reset_timeout_s))}
         message = f"rate limiter for '{policy.name}' is unavailable and this route fails closed; retry later"
-        return error_response(scope, 503, "rate_limiter_unavailable", message, headers)
+        return 503, "rate_limiter_unavailable", message, headers
 
     def _degraded(self, rule: Rule, reason: str) -> Verdict:
         name = rule.policy.name

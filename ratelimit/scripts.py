@@ -19,7 +19,7 @@ class Script:
     @classmethod
     def read(cls, name: Algorithm) -> Script:
         source = (resources.files("ratelimit.lua") / f"{name}.lua").read_bytes()
-        return cls(name, source, hashlib.sha1(source).hexdigest().encode())  # noqa: S324 - Redis names scripts by SHA1
+        return cls(name, source, hashlib.sha1(source, usedforsecurity=False).hexdigest().encode())
 
 
 @functools.cache

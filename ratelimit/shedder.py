@@ -12,6 +12,14 @@ limiters", 2017). Here each *route class* may use up to ``share`` of ``max_in_fl
 critical routes (starting a stream, payments), however heavy the spike on browsing routes. Exempt routes
 (health checks, metrics) are neither counted nor shed: an instance that fails its liveness probe under load is
 killed and makes the spike worse.
+
+An in-flight bound does not see the CPU, so an optional ``LoopLagProbe`` (``ratelimit.queue_delay``, CoDel's
+standing-queue test on the event loop's lag) also sheds non-critical classes (share < 1) while the loop
+itself is the queue. And a shed request must cost next to nothing, or shedding hundreds of requests a second
+eats the core the admitted ones need: the refusal is a raw ASGI ``Refusal`` with headers prepared at start-up,
+and the middleware belongs at the very edge of the application, outside access logs, metrics and tracing
+middleware too (wrap the instrumented app, as ``loadtests.spike_app`` does; ``add_middleware`` would put it
+inside them). Shed requests are still counted by ``loadshedder_shed_total``: a counter increment is cheap.
 """
 
 from __future__ import annotations
@@ -23,7 +31,8 @@ from collections.abc import Mapping, Sequence
 from prometheus_client import Counter, Gauge
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from ratelimit.errors import error_response
+from ratelimit.queue_delay import LoopLagProbe
+from ratelimit.refusal import Refusal
 from ratelimit.routes import RouteMatch
 
 CRITICAL = "critical"
@@ -79,7 +88,8 @@ class LoadSheddingMiddleware:
 
     Requests matching no class get ``default_class``. Put it *outside* the rate limiter (add it last): when
     the instance is saturated, a refusal here costs microseconds, while a rate-limit decision costs a Redis
-    round trip that a request about to be shed should not spend.
+    round trip that a request about to be shed should not spend. With ``queue_delay``, non-critical classes
+    are also shed while the event loop has a standing queue.
     """
 
     def __init__(
@@ -91,7 +101,10 @@ class LoadSheddingMiddleware:
         default_class: str = DEFAULT,
         exempt: Sequence[RouteMatch] = (),
         retry_after_s: tuple[int, int] = (1, 3),
+        queue_delay: LoopLagProbe | None = None,
     ) -> None:
+        if not 0 <= retry_after_s[0] <= retry_after_s[1]:
+            raise ValueError("retry_after_s must be a (low, high) range of whole seconds, 0 <= low <= high")
         unknown = ({c for _, c in classes} | {default_class}) - shedder.shares.keys()
         if unknown:
             raise ValueError(f"route classes without a share: {sorted(unknown)}")
@@ -101,21 +114,36 @@ class LoadSheddingMiddleware:
         self.default_class = default_class
         self.exempt = tuple(exempt)
         self.retry_after_s = retry_after_s
+        self.queue_delay = queue_delay
+        self._delay_sheddable = frozenset(c for c, share in shedder.shares.items() if share < 1)
+        self._shed_counters = {c: SHED.labels(c) for c in shedder.shares}
+        # one ready refusal per Retry-After value: a random delay in a small range, so shed clients do not all
+        # come back in the same second
+        message = "the service is overloaded; retry after the delay in Retry-After"
+        low, high = retry_after_s
+        self._refusals = [
+            Refusal(503, "overloaded", message, {"Retry-After": str(s)}) for s in range(low, high + 1)
+        ]
 
     def classify(self, scope: Scope) -> str:
         return next((c for match, c in self.classes if match.matches(scope)), self.default_class)
+
+    def _admit(self, route_class: str) -> bool:
+        probe = self.queue_delay
+        if probe is not None:
+            probe.ensure_running()
+            if probe.overloaded and route_class in self._delay_sheddable:
+                return False
+        return self.shedder.try_acquire(route_class)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or any(m.matches(scope) for m in self.exempt):
             await self.app(scope, receive, send)
             return
         route_class = self.classify(scope)
-        if not self.shedder.try_acquire(route_class):
-            SHED.labels(route_class).inc()
-            # a random delay in a small range, so shed clients do not all come back in the same second
-            headers = {"Retry-After": str(random.randint(*self.retry_after_s))}
-            message = "the service is overloaded; retry after the delay in Retry-After"
-            await error_response(scope, 503, "overloaded", message, headers)(scope, receive, send)
+        if not self._admit(route_class):
+            self._shed_counters[route_class].inc()
+            await random.choice(self._refusals).send(scope, send)
             return
         IN_FLIGHT.inc()
         try:
