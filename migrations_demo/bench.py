@@ -2,7 +2,9 @@
 
 Writes results/migrations.json (``runs``: one object per migration x mode, the keys of issue 5) and
 results/migrations.png. Full size is 1,000,000 seeded plays at 500 requests/s with a 30 s baseline before
-each migration. ``--quick`` is a seconds-long smoke run into a temp folder (tests use it), never results/.
+each migration. Every run starts on a fresh clone of a template seeded once per migration, and each run
+prints where its time went (prepare, baseline, migration, tail, audit, cleanup). ``--quick`` is a
+seconds-long smoke run into a temp folder (tests use it), never results/.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import asyncio
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +22,9 @@ from rich.console import Console
 from rich.table import Table
 
 from migrations_demo import chart
+from migrations_demo.backfill import Pacing
 from migrations_demo.catalog import MIGRATIONS, MODES
-from migrations_demo.harness import RunConfig, RunResult, run_once
+from migrations_demo.harness import RunConfig, RunResult, run_once, templates_for
 from migrations_demo.load import Record
 from migrations_demo.locks import LockPolicy
 from migrations_demo.settings import MigrationSettings, libpq_url, postgres_problem
@@ -42,8 +45,7 @@ def configs(args: argparse.Namespace, settings: MigrationSettings) -> list[RunCo
         deploy_lag_s=0.3 if args.quick else 2.0,
         database_url=settings.database_url,
         policy=LockPolicy.from_settings(settings),
-        batch_size=settings.backfill_batch_size,
-        backfill_pause_s=settings.backfill_pause_s,
+        pacing=Pacing.from_settings(settings),
     )
     return [replace(base, migration=m, mode=mode) for m in args.migrations for mode in MODES]
 
@@ -55,22 +57,29 @@ def representative(results: Sequence[RunResult]) -> RunResult:
 
 
 async def measure(cfgs: Sequence[RunConfig], repeats: int, console: Console) -> dict[str, list[RunResult]]:
+    """Each migration's runs back to back, each on a fresh clone of the migration's seeded template."""
     out: dict[str, list[RunResult]] = {}
-    for cfg in cfgs:
-        key = f"{cfg.migration}/{cfg.mode}"
-        for i in range(repeats):
-            result = await run_once(replace(cfg, seed=i))
-            s = result.summary()
-            console.print(
-                f"{key} #{i + 1}: max {s['max_ms']} ms, p99 {s['p99_ms']} ms, errors {s['errors']}, "
-                f"lost {s['lost_writes']}"
-                + (f", FAILED: {result.migration_error}" if result.migration_error else "")
-            )
-            out.setdefault(key, []).append(result)
-        chosen = representative(out[key])
-        for result in out[key]:
-            if result is not chosen:
-                result.records.clear()  # only the charted repeat keeps its tens of thousands of records
+    templates = templates_for(cfgs[0])
+    try:
+        for cfg in cfgs:
+            key = f"{cfg.migration}/{cfg.mode}"
+            for i in range(repeats):
+                result = await run_once(replace(cfg, seed=i), templates)
+                s = result.summary()
+                console.print(
+                    f"{key} #{i + 1}: max {s['max_ms']} ms, p99 {s['p99_ms']} ms, errors {s['errors']}, "
+                    f"lost {s['lost_writes']}"
+                    + (f", FAILED: {result.migration_error}" if result.migration_error else "")
+                    + "; phases (s): "
+                    + ", ".join(f"{name} {seconds:.1f}" for name, seconds in result.phases.items())
+                )
+                out.setdefault(key, []).append(result)
+            chosen = representative(out[key])
+            for result in out[key]:
+                if result is not chosen:
+                    result.records.clear()  # only the charted repeat keeps its tens of thousands of records
+    finally:
+        await asyncio.to_thread(templates.close)
     return out
 
 
@@ -137,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> Path:
                 "baseline_s": args.baseline,
                 "request_timeout_s": 5.0,
                 "lock_timeout_ms": settings.lock_timeout_ms,
-                "backfill_batch_size": settings.backfill_batch_size,
+                "backfill": asdict(Pacing.from_settings(settings)),
             },
         },
         command=COMMAND,

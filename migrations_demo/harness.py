@@ -1,4 +1,8 @@
-"""One live run: seed, load at a fixed rate, baseline, migrate (safe or naive), audit. In a schema of its own.
+"""One live run: seed, load at a fixed rate, baseline, migrate (safe or naive), audit.
+
+Each run gets data no other run touched: a schema of its own seeded for it, or (``templates``, what the
+bench and the live command use) a fresh clone of a database seeded once per revision
+(:mod:`migrations_demo.template`).
 
 The order matters: the load starts first and runs throughout; the baseline is measured on the same load just
 before the migration; the migration window runs from its first step to its last (backfills and rolling
@@ -10,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -21,6 +26,7 @@ from psycopg import sql
 from migrations_demo import worker
 from migrations_demo.adversary import hold_lock
 from migrations_demo.audit import Audit, audit
+from migrations_demo.backfill import Pacing
 from migrations_demo.catalog import MIGRATIONS, Backfill, Deploy, Sql, Step, Upgrade, step_name
 from migrations_demo.load import LoadGenerator, Record, create_pool
 from migrations_demo.locks import LockEvent, LockPolicy
@@ -28,6 +34,7 @@ from migrations_demo.sampler import LockSample, LockSampler
 from migrations_demo.seed import Seeded
 from migrations_demo.settings import DEFAULT_DATABASE_URL, libpq_url
 from migrations_demo.stats import WindowStats, window_stats
+from migrations_demo.template import Templates
 from migrations_demo.workload import RequestMix, Sizes
 
 
@@ -46,8 +53,7 @@ class RunConfig:
     seed: int = 0
     database_url: str = DEFAULT_DATABASE_URL
     policy: LockPolicy = field(default_factory=LockPolicy)
-    batch_size: int = 1000
-    backfill_pause_s: float = 0.0
+    pacing: Pacing = field(default_factory=Pacing)
 
     def __post_init__(self) -> None:
         if self.migration not in MIGRATIONS:
@@ -74,6 +80,9 @@ class RunResult:
     lock_events: list[LockEvent]
     migration_error: str | None
     steps: list[tuple[str, float, float]] = field(default_factory=list)  # (step, start_s, end_s)
+    # wall-clock seconds of each phase (prepare, baseline, migration, tail, audit, cleanup): where a bench's
+    # time goes
+    phases: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
         """This run as one ``runs`` entry of results/migrations.json (before the median over repeats)."""
@@ -98,16 +107,50 @@ class RunResult:
         }
 
 
-async def run_once(config: RunConfig) -> RunResult:
+async def run_once(config: RunConfig, templates: Templates | None = None) -> RunResult:
+    """One run in a fresh schema seeded for it, or (``templates``) in a fresh clone of a seeded template."""
+    if templates is not None:
+        return await _run_in_clone(config, templates)
     schema = f"mig_{uuid.uuid4().hex[:10]}"
     dsn = libpq_url(config.database_url)
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
     try:
-        return await _Run(config, schema, dsn, _worker()).execute()
+        result = await _Run(config, schema, config.database_url, _worker()).execute()
     finally:
+        started = time.monotonic()
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    result.phases["cleanup"] = round(time.monotonic() - started, 2)
+    return result
+
+
+def templates_for(config: RunConfig) -> Templates:
+    """Seeded templates on ``config``'s server, seeded by the deploy worker; close() them when done."""
+    deployer, policy = _worker(), asdict(config.policy)
+
+    def prepare(database_url: str, schema: str, revision: str, rows: int) -> dict[str, Any]:
+        done: dict[str, Any] = deployer.call(
+            "prepare", database_url=database_url, schema=schema, revision=revision, rows=rows, policy=policy
+        )
+        return done
+
+    return Templates(config.database_url, prepare)
+
+
+async def _run_in_clone(config: RunConfig, templates: Templates) -> RunResult:
+    started = time.monotonic()
+    clone = await asyncio.to_thread(templates.clone, MIGRATIONS[config.migration].before, config.rows)
+    prepare_s = time.monotonic() - started
+    try:
+        seeded = Seeded(Sizes(clone.rows), clone.checksum)
+        result = await _Run(config, clone.schema, clone.database_url, _worker(), seeded).execute()
+    finally:
+        started = time.monotonic()
+        await asyncio.to_thread(templates.drop, clone)
+    result.phases["prepare"] = round(result.phases.get("prepare", 0.0) + prepare_s, 2)
+    result.phases["cleanup"] = round(time.monotonic() - started, 2)
+    return result
 
 
 _WORKERS: list[worker.Worker] = []
@@ -122,8 +165,16 @@ def _worker() -> worker.Worker:
 
 
 class _Run:
-    def __init__(self, config: RunConfig, schema: str, dsn: str, deployer: worker.Worker) -> None:
-        self.config, self.schema, self.dsn, self.deployer = config, schema, dsn, deployer
+    def __init__(
+        self,
+        config: RunConfig,
+        schema: str,
+        database_url: str,
+        deployer: worker.Worker,
+        seeded: Seeded | None = None,
+    ) -> None:
+        self.config, self.schema, self.deployer, self.seeded = config, schema, deployer, seeded
+        self.database_url, self.dsn = database_url, libpq_url(database_url)
         self.migration = MIGRATIONS[config.migration]
         self.events: list[LockEvent] = []
         self.step_times: list[tuple[str, float, float]] = []
@@ -133,16 +184,11 @@ class _Run:
     async def execute(self) -> RunResult:
         cfg = self.config
         loop = asyncio.get_running_loop()
+        phases: dict[str, float] = {}
+        clock = loop.time()
         await self._call("warm_up")
-        prepared = await self._call(
-            "prepare",
-            database_url=cfg.database_url,
-            schema=self.schema,
-            revision=self.migration.before,
-            rows=cfg.rows,
-            policy=asdict(cfg.policy),
-        )
-        seeded = Seeded(Sizes(prepared["rows"]), prepared["checksum"])
+        seeded = self.seeded or await self._seed()
+        phases["prepare"] = loop.time() - clock
         pool = await create_pool(
             self.dsn, self.schema, f"{self.schema}:load", size=cfg.pool_size, timeout_s=cfg.timeout_s
         )
@@ -161,7 +207,8 @@ class _Run:
         sampler = LockSampler(watcher, self.schema, origin=origin)
         try:
             tasks = [asyncio.create_task(self.load.run()), asyncio.create_task(sampler.run())]
-            await asyncio.sleep(cfg.baseline_s)
+            # the warm-up comes on top: the baseline the migration is compared with lasts baseline_s in full
+            await asyncio.sleep(cfg.warmup_s + cfg.baseline_s)
             adversary = await self._start_adversary() if cfg.adversary_s > 0 else None
             start = loop.time() - origin
             error = await self._migrate()
@@ -172,13 +219,17 @@ class _Run:
             await asyncio.gather(*tasks)
             if adversary is not None:
                 await adversary
+            phases["baseline"], phases["migration"] = start, end - start
+            phases["tail"] = loop.time() - origin - end
         finally:
             self.load.stop()  # already stopped unless something above failed
             sampler.stop()
             await watcher.close()
             await pool.close()
         records = self.load.records
+        clock = loop.time()
         result_audit = await asyncio.to_thread(self._audit, seeded, records)
+        phases["audit"] = loop.time() - clock
         return RunResult(
             config=cfg,
             records=records,
@@ -190,7 +241,19 @@ class _Run:
             lock_events=self.events,
             migration_error=error,
             steps=self.step_times,
+            phases={name: round(seconds, 2) for name, seconds in phases.items()},
         )
+
+    async def _seed(self) -> Seeded:
+        prepared = await self._call(
+            "prepare",
+            database_url=self.database_url,
+            schema=self.schema,
+            revision=self.migration.before,
+            rows=self.config.rows,
+            policy=asdict(self.config.policy),
+        )
+        return Seeded(Sizes(prepared["rows"]), prepared["checksum"])
 
     async def _start_adversary(self) -> asyncio.Task[None]:
         conn = await asyncpg.connect(
@@ -229,7 +292,7 @@ class _Run:
             case Upgrade(revision):
                 done = await self._call(
                     "upgrade",
-                    database_url=cfg.database_url,
+                    database_url=self.database_url,
                     schema=self.schema,
                     revision=revision,
                     policy=asdict(cfg.policy),
@@ -242,8 +305,7 @@ class _Run:
                     dsn=self.dsn,
                     schema=self.schema,
                     job=job,
-                    batch_size=cfg.batch_size,
-                    pause_s=cfg.backfill_pause_s,
+                    pacing=asdict(cfg.pacing),
                 )
             case Deploy(versions):
                 assert self.load is not None

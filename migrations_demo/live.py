@@ -1,8 +1,8 @@
 """``python -m migrations_demo.live --migration NAME --mode safe|naive --rows N --rate R --repeats K``
 
-Runs one migration under live load K times (each in a fresh schema of the shared PostgreSQL), prints what the
-clients saw during the migration window next to the baseline, the longest lock wait and who held it, and the
-integrity audit; then the median over the repeats, as ``make bench-migrations`` records it.
+Runs one migration under live load K times (each on a fresh copy of one seeded template database), prints
+what the clients saw during the migration window next to the baseline, the longest lock wait and who held it,
+and the integrity audit; then the median over the repeats, as ``make bench-migrations`` records it.
 """
 
 from __future__ import annotations
@@ -12,13 +12,15 @@ import asyncio
 import csv
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
+from migrations_demo.backfill import Pacing
 from migrations_demo.catalog import MIGRATIONS, MODES
-from migrations_demo.harness import RunConfig, RunResult, run_once
+from migrations_demo.harness import RunConfig, RunResult, run_once, templates_for
 from migrations_demo.locks import LockPolicy
 from migrations_demo.settings import MigrationSettings, postgres_problem
 from migrations_demo.stats import median_run
@@ -93,8 +95,7 @@ def config_from(args: argparse.Namespace, settings: MigrationSettings | None = N
         adversary_s=args.adversary,
         database_url=s.database_url,
         policy=policy,
-        batch_size=s.backfill_batch_size,
-        backfill_pause_s=s.backfill_pause_s,
+        pacing=Pacing.from_settings(s),
     )
 
 
@@ -119,6 +120,7 @@ def report(results: Sequence[RunResult], console: Console) -> dict[str, object]:
             console.print(f"run {i}: longest lock wait behind [bold]{r.longest_wait.holder}[/bold]")
         steps = ", ".join(f"{name} {end - start:.2f} s" for name, start, end in r.steps)
         console.print(f"run {i}: steps: {steps}")
+        console.print(f"run {i}: phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in r.phases.items()))
         if r.lock_events:
             console.print(f"run {i}: {len(r.lock_events)} lock timeouts, each retried after a jittered pause")
         if r.migration_error:
@@ -158,13 +160,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     console = Console()
     results = []
-    for repeat in range(args.repeats):
-        console.print(
-            f"run {repeat + 1}/{args.repeats}: {config.rows} rows, {config.baseline_s:g} s baseline ..."
-        )
-        results.append(asyncio.run(run_once(config)))
-        if args.records is not None:
-            save_records(results[-1], args.records / f"run-{repeat + 1}.csv")
+    templates = templates_for(config)  # seeded once, cloned for every repeat
+    try:
+        for repeat in range(args.repeats):
+            console.print(
+                f"run {repeat + 1}/{args.repeats}: {config.rows} rows, {config.baseline_s:g} s baseline ..."
+            )
+            results.append(asyncio.run(run_once(replace(config, seed=repeat), templates)))
+            if args.records is not None:
+                save_records(results[-1], args.records / f"run-{repeat + 1}.csv")
+    finally:
+        templates.close()
     report(results, console)
     return 0 if all(r.audit.ok and r.migration_error is None for r in results) else 1
 

@@ -24,7 +24,6 @@ from sqlalchemy import text
 
 from migrations_demo import backfill
 from migrations_demo.locks import LockEvent, LockPolicy, lock_retrying
-from migrations_demo.settings import MigrationSettings
 
 POLICY_KEY = "lock_policy"
 EVENTS_KEY = "lock_events"
@@ -110,10 +109,10 @@ def ensure_backfilled(job_name: str) -> None:
             f"-- requires: python -m migrations_demo.backfill {job.name} (batched, outside any transaction)"
         )
         return
-    settings = MigrationSettings()
     with op.get_context().autocommit_block():
         raw = op.get_bind().connection.dbapi_connection
-        backfill.finish(raw, job, batch_size=settings.backfill_batch_size)  # type: ignore[arg-type]
+        # paced like the backfill command: this may run on a live table too
+        backfill.finish(raw, job, pacing=backfill.Pacing.from_settings())  # type: ignore[arg-type]
 
 
 def _index_is_invalid(name: str) -> bool:

@@ -20,6 +20,7 @@ LONGEST_WAIT = """
 SELECT l.pid, a.application_name, extract(epoch FROM clock_timestamp() - l.waitstart) * 1000 AS wait_ms
 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
 WHERE NOT l.granted AND l.waitstart IS NOT NULL AND a.application_name LIKE $1
+  AND a.datname = current_database()
 ORDER BY l.waitstart LIMIT 1
 """
 

@@ -33,8 +33,16 @@ class MigrationSettings(BaseSettings):
     lock_attempts: int = Field(default=10, ge=1)
     lock_retry_base_s: float = Field(default=0.25, gt=0)
     lock_retry_max_s: float = Field(default=5.0, gt=0)
+    # The backfill paces itself (see migrations_demo.backfill.Pacing): at most backfill_batch_size rows a
+    # batch, shrunk when a batch takes longer than backfill_target_batch_ms (0: never), and after each batch
+    # a sleep of backfill_pause_s plus backfill_nice_ratio times the batch's duration; it holds a batch while
+    # more than backfill_max_active other sessions are running a query (0: never).
     backfill_batch_size: int = Field(default=1000, ge=1)
+    backfill_min_batch_size: int = Field(default=100, ge=1)
     backfill_pause_s: float = Field(default=0.0, ge=0)
+    backfill_nice_ratio: float = Field(default=0.5, ge=0)
+    backfill_target_batch_ms: float = Field(default=50.0, ge=0)
+    backfill_max_active: int = Field(default=8, ge=0)
 
     @field_validator("database_url")
     @classmethod

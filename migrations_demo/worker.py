@@ -63,9 +63,9 @@ def upgrade(database_url: str, schema: str, revision: str, policy: dict[str, Any
     return {"events": [asdict(e) for e in events], "error": error}
 
 
-def run_backfill(dsn: str, schema: str, job: str, batch_size: int, pause_s: float) -> int:
+def run_backfill(dsn: str, schema: str, job: str, pacing: dict[str, Any]) -> int:
     with connect(dsn, schema, "backfill") as conn:
-        return backfill.run(conn, backfill.JOBS[job], batch_size=batch_size, pause_s=pause_s).rows
+        return backfill.run(conn, backfill.JOBS[job], pacing=backfill.Pacing(**pacing)).rows
 
 
 def run_naive(dsn: str, schema: str, statements: list[str]) -> None:

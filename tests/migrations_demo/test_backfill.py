@@ -46,6 +46,15 @@ def test_a_stale_cursor_is_caught_and_the_backfill_finishes_anyway(pending: Data
         assert not backfill.remaining(conn, JOB)
 
 
+def test_a_batch_over_its_time_target_makes_the_next_ones_smaller(pending: Database) -> None:
+    # any batch takes longer than 1 microsecond: after the first, every batch shrinks to the floor
+    pacing = backfill.Pacing(500, target_batch_ms=0.001, min_batch_size=100, max_active=None)
+    with pending.connect() as conn:
+        report = backfill.run(conn, JOB, pacing=pacing)
+        assert not backfill.remaining(conn, JOB)
+    assert (report.batches, report.rows) == (1 + 5, ROWS)
+
+
 def test_the_backfill_refuses_to_run_inside_one_big_transaction(pending: Database) -> None:
     with pending.connect() as conn:
         conn.autocommit = False
@@ -57,6 +66,8 @@ def test_the_command_line_runs_a_job_in_a_schema(
     pending: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", pending.url)
-    assert backfill.main(["plays_public_id", "--schema", pending.schema, "--batch-size", "250"]) == 0
+    # fixed batches (the shared test database is busy: no time target, no waiting for other sessions)
+    argv = ["--batch-size", "250", "--target-batch-ms", "0", "--max-active", "0", "--nice-ratio", "0"]
+    assert backfill.main(["plays_public_id", "--schema", pending.schema, *argv]) == 0
     assert f"{ROWS} rows updated in 4 batches" in capsys.readouterr().out
     assert pending.scalar("SELECT count(*) FROM plays WHERE public_id IS NULL") == 0
