@@ -4,9 +4,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# every package (tests excluded): what `make lint` runs bandit over
+PACKAGES := observability ratelimit answers recommender catalog gateway migrations_demo datastores replication loadtests
 
 # topic -> the module(s) whose `main` measures it and writes results/<topic>.json (+ charts)
-BENCH_TOPICS := observability ratelimit replication datastores catalog migrations recommender testing
+BENCH_TOPICS := observability ratelimit replication datastores catalog migrations recommender testing gateway
 BENCH_MODULES_ratelimit := ratelimit.bench ratelimit.spike_bench
 BENCH_MODULES_migrations := migrations_demo.bench
 BENCH_MODULES_testing := answers.pyramid
@@ -43,6 +45,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/bandit -c pyproject.toml -q -r $(PACKAGES)
 
 format: install
 	$(BIN)/ruff format .

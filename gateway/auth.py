@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
 
 from gateway.deps import ClaimsDep, GatewayState, StateDep, require_scope
+from gateway.responses import errors
 from gateway.schemas import Me, PasswordGrant, RefreshGrant, Revocation, SignUp, TokenResponse, UserOut
 from gateway.settings import ADMIN_SCOPE, USER_SCOPES
 from gateway.store import Grant, RefreshRejectedError, UsernameTakenError
@@ -39,7 +40,9 @@ def _respond(state: GatewayState, grant: Grant) -> TokenResponse:
     )
 
 
-@router.post("/auth/token", response_model=TokenResponse, tags=["auth"])
+@router.post(
+    "/auth/token", response_model=TokenResponse, tags=["auth"], responses=errors(400, 413, 422, 429, 503)
+)
 async def token(form: Annotated[PasswordGrant, Form()], request: Request, state: StateDep) -> TokenResponse:
     """Password grant: username + password -> a short-lived access token and a rotating refresh token."""
     username = form.username.casefold()
@@ -65,7 +68,7 @@ async def token(form: Annotated[PasswordGrant, Form()], request: Request, state:
     return _respond(state, grant)
 
 
-@router.post("/auth/refresh", response_model=TokenResponse, tags=["auth"])
+@router.post("/auth/refresh", response_model=TokenResponse, tags=["auth"], responses=errors(400, 413, 422))
 async def refresh(form: Annotated[RefreshGrant, Form()], state: StateDep) -> TokenResponse:
     """Rotate: the presented refresh token is spent, a new pair is issued. Reusing a spent one revokes all."""
     try:
@@ -77,7 +80,7 @@ async def refresh(form: Annotated[RefreshGrant, Form()], state: StateDep) -> Tok
     return _respond(state, grant)
 
 
-@router.post("/auth/logout", status_code=204, tags=["auth"])
+@router.post("/auth/logout", status_code=204, tags=["auth"], responses=errors(413, 422))
 async def logout(form: Annotated[Revocation, Form()], state: StateDep) -> Response:
     """Revoke the refresh token's whole family. Unknown tokens get the same 204 (RFC 7009 section 2.2)."""
     await state.store.revoke(form.refresh_token.get_secret_value())
@@ -91,12 +94,18 @@ async def jwks(state: StateDep, response: Response) -> dict[str, Any]:
     return state.ring.jwks()
 
 
-@router.post("/users", status_code=201, response_model=UserOut, tags=["users"])
+@router.post(
+    "/users",
+    status_code=201,
+    response_model=UserOut,
+    tags=["users"],
+    responses=errors(400, 409, 413, 422, 429, 503),
+)
 async def sign_up(body: SignUp, request: Request, state: StateDep) -> UserOut:
     """Create an account with the default user scopes (never client-chosen ones)."""
-    # charged to the same per-IP and per-name limits as logins: mass account creation (OWASP API6) is
-    # throttled, and sign-up cannot be used to spend argon2 work past the limit
-    await state.throttle.charge(request, body.username)
+    # charged before hashing to sign-up's own per-IP limit: mass account creation (OWASP API6) is throttled,
+    # sign-up cannot spend argon2 work past it, and it never uses up anyone's login attempts
+    await state.signups.charge(request)
     password_hash = await asyncio.to_thread(state.passwords.hash, body.password.get_secret_value())
     try:
         user_id = await state.store.create_user(body.username, password_hash, USER_SCOPES)
@@ -105,7 +114,7 @@ async def sign_up(body: SignUp, request: Request, state: StateDep) -> UserOut:
     return UserOut(id=user_id, username=body.username, scopes=list(USER_SCOPES))
 
 
-@router.get("/users/me", response_model=Me, tags=["users"])
+@router.get("/users/me", response_model=Me, tags=["users"], responses=errors(401))
 async def me(claims: ClaimsDep) -> Me:
     return Me(id=claims.user_id, scopes=sorted(claims.scopes))
 
@@ -113,7 +122,7 @@ async def me(claims: ClaimsDep) -> Me:
 AdminDep = Annotated[Claims, Depends(require_scope(ADMIN_SCOPE))]
 
 
-@router.get("/admin/users", response_model=list[UserOut], tags=["admin"])
+@router.get("/admin/users", response_model=list[UserOut], tags=["admin"], responses=errors(401, 403, 422))
 async def list_users(
     _admin: AdminDep, state: StateDep, limit: Annotated[int, Query(ge=1, le=100)] = 50
 ) -> list[UserOut]:

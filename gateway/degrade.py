@@ -4,7 +4,9 @@ Recommendations are a nice-to-have on a page, not a reason to fail it. The popul
 recommender's ``GET /popular`` whenever the recommender is healthy and kept twice: in the ``ratelimit``
 cache-aside (Redis in services mode, so every gateway process shares it) and as the last good copy in this
 process, which survives the cache entry's expiry, since the moment we need it is exactly when the recommender
-cannot refresh it. With neither, the answer is an empty list, still marked degraded.
+cannot refresh it. With neither, the answer is an empty list, still marked degraded. The degraded answer has
+the fields of the recommender's own list (``user_id`` as a string, ``model_version``, ``source``, ``items``),
+so a client reads both the same way; ``tests/contract`` checks that against the recommender's schema.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from ratelimit import Cache
 
 POPULAR_KEY = "popular"
 DEGRADED_HEADER = "x-degraded"
+UNKNOWN_VERSION = "unknown"
 
 
 class PopularFallback:
@@ -53,6 +56,16 @@ class PopularFallback:
             )
         self.last = response.content
         return response.content
+
+    @property
+    def model_version(self) -> str:
+        """The version of the model that ranked the list we hold, ``"unknown"`` without one."""
+        try:
+            body = orjson.loads(self.last) if self.last is not None else None
+        except orjson.JSONDecodeError:
+            body = None
+        version = body.get("model_version") if isinstance(body, dict) else None
+        return version if isinstance(version, str) else UNKNOWN_VERSION
 
     async def popular(self) -> list[Any]:
         """The popular items from the cache, the recommender, or the last good copy; never raises."""

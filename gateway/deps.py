@@ -10,14 +10,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from gateway.bruteforce import LoginThrottle
+from gateway.bruteforce import LoginThrottle, SignUpThrottle
 from gateway.keys import KeyRing
 from gateway.passwords import Passwords
+from gateway.responses import BEARER
 from gateway.settings import GatewaySettings
 from gateway.store import Store
 from gateway.tokens import AccessTokens, Claims, InvalidTokenError
@@ -32,6 +33,7 @@ class GatewayState:
     engine: AsyncEngine
     store: Store
     throttle: LoginThrottle
+    signups: SignUpThrottle
     passwords: Passwords
     redis: Redis | RedisCluster | None = None
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -45,23 +47,17 @@ def get_state(request: Request) -> GatewayState:
 StateDep = Annotated[GatewayState, Depends(get_state)]
 
 
-def bearer_token(authorization: str | None) -> str:
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+async def current_claims(state: StateDep, token: Annotated[str | None, Depends(BEARER)]) -> Claims:
+    """The verified claims of ``Authorization: Bearer <token>`` (declared in OpenAPI as the password flow)."""
+    if not token or not token.strip():
         raise ApiError(
             401,
             "missing_token",
             "send Authorization: Bearer <access token>",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return token.strip()
-
-
-async def current_claims(
-    state: StateDep, authorization: Annotated[str | None, Header(include_in_schema=False)] = None
-) -> Claims:
     try:
-        return state.tokens.verify(bearer_token(authorization))
+        return state.tokens.verify(token.strip())
     except InvalidTokenError as exc:
         raise ApiError(
             401, "invalid_token", str(exc), headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}

@@ -6,7 +6,10 @@ remaining deadline, and counts transport errors, timeouts and 5xx as failures. A
 retried after a jittered backoff if the deadline leaves room and the retry budget has a token; otherwise the
 last answer is returned (a 5xx is the downstream's own answer and passes through) or ``DownstreamError``
 is raised for the route to turn into 502/503/504. 4xx are the caller's problem: success for the breaker,
-never retried.
+never retried. The body is streamed and capped at ``max_response_bytes`` (decoded, so a gzip bomb counts at
+its inflated size): a downstream that answers more than that, whether by bug or compromise, gets a 502
+instead of our memory (OWASP API10:2023, unsafe consumption of APIs). Too large is not retried: it would
+only be as large again.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from gateway.resilience import Deadline, RetryBudget, backoff_delays
 from ratelimit import BreakerState, CircuitBreaker
 
 RETRYABLE_STATUS = frozenset({502, 503, 504})
+# headers that describe the wire form of a body we have already decoded and measured
+WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 CALLS = Counter(
     "gateway_downstream_calls_total", "Attempts sent to a downstream, by outcome.", ["downstream", "outcome"]
@@ -41,7 +46,7 @@ _STATE_VALUE = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.
 
 
 class DownstreamError(Exception):
-    """No usable answer: ``reason`` is ``breaker_open``, ``timeout`` or ``unreachable``."""
+    """No usable answer: ``reason`` is ``breaker_open``, ``timeout``, ``unreachable`` or ``too_large``."""
 
     def __init__(self, downstream: str, reason: str, detail: str = "") -> None:
         super().__init__(f"{downstream}: {reason}{': ' + detail if detail else ''}")
@@ -59,6 +64,7 @@ class CallPolicy:
     max_attempts: int = 3
     backoff_base_s: float = 0.05
     backoff_cap_s: float = 1.0
+    max_response_bytes: int = 8 * 1024 * 1024
 
 
 @dataclass
@@ -99,7 +105,7 @@ class Downstream:
             failed = isinstance(outcome, DownstreamError) or outcome.status_code in RETRYABLE_STATUS
             if not failed or not idempotent or attempt >= self.policy.max_attempts:
                 return _result(outcome)
-            if isinstance(outcome, DownstreamError) and outcome.reason == "breaker_open":
+            if isinstance(outcome, DownstreamError) and outcome.reason in {"breaker_open", "too_large"}:
                 return _result(outcome)
             delay = next(delays)
             if deadline.remaining() <= delay:
@@ -133,7 +139,7 @@ class Downstream:
         try:
             # asyncio.timeout as well as httpx's: the whole attempt (connect, send, read) fits the budget
             async with asyncio.timeout(timeout):
-                response = await self.client.send(request)
+                response = await self._send_capped(request)
         except (TimeoutError, httpx.TimeoutException) as exc:
             self.breaker.record_failure()
             CALLS.labels(self.name, "timeout").inc()
@@ -142,6 +148,11 @@ class Downstream:
             self.breaker.record_failure()
             CALLS.labels(self.name, "unreachable").inc()
             return DownstreamError(self.name, "unreachable", type(exc).__name__)
+        if response is None:
+            self.breaker.record_failure()
+            CALLS.labels(self.name, "too_large").inc()
+            limit = self.policy.max_response_bytes
+            return DownstreamError(self.name, "too_large", f"more than {limit} bytes")
         if response.status_code >= 500:
             self.breaker.record_failure()
             CALLS.labels(self.name, "server_error").inc()
@@ -149,6 +160,24 @@ class Downstream:
             self.breaker.record_success()
             CALLS.labels(self.name, "ok").inc()
         return response
+
+    async def _send_capped(self, request: httpx.Request) -> httpx.Response | None:
+        """The response with its body read, or ``None`` once the body passes ``max_response_bytes``."""
+        limit = self.policy.max_response_bytes
+        response = await self.client.send(request, stream=True)
+        try:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                return None  # refused before reading a byte of it
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > limit:
+                    return None
+        finally:
+            await response.aclose()
+        headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in WIRE_HEADERS]
+        return httpx.Response(response.status_code, headers=headers, content=bytes(body), request=request)
 
 
 def _result(outcome: httpx.Response | DownstreamError) -> httpx.Response:

@@ -7,12 +7,16 @@ adds what the OWASP Secure Headers project recommends for an API: HSTS (browsers
 RFC 6797), ``nosniff``, a deny-all CSP and ``frame-ancestors`` (but not on the interactive docs, which load
 Swagger UI), no referrer, ``Cache-Control: no-store`` on auth responses (tokens must never sit in a cache),
 and it drops any ``Server`` header the app set (run uvicorn with ``--no-server-header`` for the server's own).
+``wrap_outermost`` puts the headers around the *whole* stack, Starlette's ``ServerErrorMiddleware`` included:
+added as an ordinary middleware they would miss the 500 that an unhandled exception turns into, and an error
+page is exactly the response a browser must not sniff or frame.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from fastapi import FastAPI
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -91,3 +95,18 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def wrap_outermost(app: FastAPI, *, hsts_max_age_s: int) -> None:
+    """Security headers on every response, the 500 of an unhandled exception included.
+
+    Starlette builds its stack as ``ServerErrorMiddleware(user middleware(ExceptionMiddleware(router)))``, so
+    no ``add_middleware`` can wrap the first; wrapping what ``build_middleware_stack`` returns can. Call it
+    last: earlier wrappers of ``build_middleware_stack`` (observability, OpenTelemetry) then sit inside.
+    """
+    build: Callable[[], ASGIApp] = app.build_middleware_stack
+
+    def build_with_headers_outermost() -> ASGIApp:
+        return SecurityHeadersMiddleware(build(), hsts_max_age_s=hsts_max_age_s)
+
+    app.build_middleware_stack = build_with_headers_outermost  # type: ignore[method-assign] # see docstring

@@ -33,12 +33,16 @@ from gateway.idempotency import (
     scoped_key,
 )
 from gateway.resilience import Deadline, is_idempotent, parse_budget_ms
+from gateway.responses import PASSED_THROUGH, errors
 from gateway.routing import CATALOG, RECOMMENDER, Routing
 from gateway.tokens import Claims
 from observability import ApiError, current_request_id
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
-INTERNAL_SEGMENTS = frozenset({"metrics", "healthz", "readyz", "dev", "docs", "redoc", "openapi.json"})
+# a service's operational and admin routes (the recommender's /admin/reload) are for operators, not the edge
+INTERNAL_SEGMENTS = frozenset(
+    {"metrics", "healthz", "readyz", "dev", "docs", "redoc", "openapi.json", "admin"}
+)
 DEGRADABLE = re.compile(r"users/(\d+)(?:/recommendations)?/?")
 DROPPED_REQUEST_HEADERS = frozenset({"cookie"})  # the gateway speaks bearer tokens; cookies stay at the edge
 SCOPES = {CATALOG: ("catalog:read", "catalog:write"), RECOMMENDER: ("recommendations:read", "catalog:write")}
@@ -46,6 +50,7 @@ _ERRORS = {
     "breaker_open": ("downstream_unavailable", "{name} is failing; the circuit is open, try again shortly"),
     "timeout": ("downstream_timeout", "{name} did not answer within the request deadline"),
     "unreachable": ("bad_gateway", "{name} could not be reached"),
+    "too_large": ("downstream_response_too_large", "{name} answered with more than the gateway accepts"),
 }
 
 router = APIRouter(tags=["routing"])
@@ -90,6 +95,8 @@ def checked_path(path: str) -> str:
         or segments[0] in INTERNAL_SEGMENTS
         or any(s in {".", ".."} for s in segments)
         or "//" in path
+        # a control character (a decoded %0C) is no route of any service, and httpx refuses to send it
+        or not path.isprintable()
     ):
         raise ApiError(404, "not_found", "no such route")
     return "/" + path
@@ -204,12 +211,15 @@ async def recommendations(
     except ApiError as exc:
         if exc.status < 500:
             raise
-        return await degraded(routing, int(degradable.group(1)), exc.code)
+        return await degraded(routing, degradable.group(1), exc.code)
     if response.status_code >= 500:
-        return await degraded(routing, int(degradable.group(1)), "server_error")
+        return await degraded(routing, degradable.group(1), "server_error")
     routing.fallback.warm_soon()  # the recommender is up: make sure a fallback list exists for later
     return response
 
+
+# the gateway's own errors; anything else is the downstream's answer, passed through
+FORWARD_RESPONSES = errors(401, 403, 404, 409, 413, 422, 502, 503, 504) | PASSED_THROUGH
 
 # one route per method, each with its own operation id: a multi-method route gives every method the same id,
 # which makes the OpenAPI document invalid (FastAPI warns "Duplicate Operation ID") for clients and fuzzers
@@ -220,6 +230,7 @@ for _method in METHODS:
         methods=[_method],
         operation_id=f"catalog_{_method.lower()}",
         summary="Forwarded to the catalog service",
+        responses=FORWARD_RESPONSES,
     )
     router.add_api_route(
         "/recommendations/{path:path}",
@@ -227,12 +238,21 @@ for _method in METHODS:
         methods=[_method],
         operation_id=f"recommendations_{_method.lower()}",
         summary="Forwarded to the recommender",
+        responses=FORWARD_RESPONSES,
     )
 
 
-async def degraded(routing: Routing, user_id: int, reason: str) -> Response:
+async def degraded(routing: Routing, user_id: str, reason: str) -> Response:
+    """The recommender's list shape (``Recommendations``), filled with popular items and marked degraded."""
     items = await routing.fallback.popular()
-    body = {"user_id": user_id, "items": items, "degraded": True, "reason": reason, "source": "popular"}
+    body = {
+        "user_id": user_id,
+        "model_version": routing.fallback.model_version,
+        "source": "popular",
+        "items": items,
+        "degraded": True,
+        "reason": reason,
+    }
     headers = [
         ("content-type", "application/json"),
         (DEGRADED_HEADER, "popular"),

@@ -57,6 +57,7 @@ def _downstream(name: str, url: str, settings: GatewaySettings) -> Downstream:
         max_attempts=settings.retry_max_attempts,
         backoff_base_s=settings.retry_backoff_base_s,
         backoff_cap_s=settings.retry_backoff_cap_s,
+        max_response_bytes=settings.downstream_max_response_bytes,
     )
     return Downstream(
         name,

@@ -19,10 +19,10 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from gateway import auth, proxy
-from gateway.bruteforce import LoginThrottle
+from gateway.bruteforce import LoginThrottle, SignUpThrottle
 from gateway.db import create_engine, create_tables, sessionmaker
 from gateway.deps import GatewayState
-from gateway.edge import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+from gateway.edge import BodySizeLimitMiddleware, wrap_outermost
 from gateway.keys import KeyRing, generate_key, load_keys
 from gateway.passwords import Passwords
 from gateway.routing import open_routing
@@ -65,6 +65,7 @@ def build_state(settings: GatewaySettings) -> GatewayState:
         get_logger("gateway").warning("no_redis", detail="login limits are per process without REDIS_URL")
     prefix = f"{settings.redis_prefix}rl:"
     period = settings.login_period_s
+    identify_ip = client_ip(TrustedProxies(settings.trusted_proxies))
     throttle = LoginThrottle(
         per_account=create_limiter(
             "sliding_window_log", Limit(settings.login_per_account, period), redis=redis, prefix=prefix
@@ -72,11 +73,15 @@ def build_state(settings: GatewaySettings) -> GatewayState:
         per_ip=create_limiter(
             "sliding_window_log", Limit(settings.login_per_ip, period), redis=redis, prefix=prefix
         ),
-        identify_ip=client_ip(TrustedProxies(settings.trusted_proxies)),
+        identify_ip=identify_ip,
+    )
+    signup_limit = Limit(settings.signup_per_ip, settings.signup_period_s)
+    signups = SignUpThrottle(
+        create_limiter("sliding_window_log", signup_limit, redis=redis, prefix=prefix), identify_ip
     )
     store = Store(sessionmaker(engine), settings.refresh_ttl_s)
     passwords = Passwords(settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism)
-    return GatewayState(settings, ring, tokens, engine, store, throttle, passwords, redis)
+    return GatewayState(settings, ring, tokens, engine, store, throttle, signups, passwords, redis)
 
 
 def _lifespan(state: GatewayState) -> Any:
@@ -109,7 +114,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     async def home() -> dict[str, Any]:
-        links = {"docs": "/docs", "token": "POST /auth/token", "jwks": "/.well-known/jwks.json"}
+        links = {"docs": "/docs", "login": "POST /auth/token", "jwks": "/.well-known/jwks.json"}
         return {"service": "gateway", "mode": settings.mode, "links": links}
 
     app.include_router(auth.router)
@@ -126,7 +131,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     checks = [DependencyCheck("database", database)]
     if state.redis is not None:  # required: login throttling fails closed without it
         checks.append(DependencyCheck("redis", ping_redis))
-    # Starlette runs the last-added middleware first: security headers wrap everything, then hosts, size, CORS
+    # Starlette runs the last-added middleware first: hosts, then size, then CORS (security headers: below)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(settings.cors_origins),
@@ -136,6 +141,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.allowed_hosts))
-    app.add_middleware(SecurityHeadersMiddleware, hsts_max_age_s=settings.hsts_max_age_s)
     instrument(app, service="gateway", checks=checks)
+    wrap_outermost(app, hsts_max_age_s=settings.hsts_max_age_s)  # last, so outside every other layer
     return app

@@ -61,6 +61,9 @@ class GatewaySettings(BaseSettings):
     login_per_account: int = Field(default=5, ge=1)
     login_per_ip: int = Field(default=20, ge=1)
     login_period_s: float = Field(default=60.0, gt=0)
+    # sign-up: its own budget per client IP (bruteforce.SignUpThrottle), never login's
+    signup_per_ip: int = Field(default=20, ge=1)
+    signup_period_s: float = Field(default=3600.0, gt=0)
 
     # downstreams
     catalog_url: str = "http://127.0.0.1:8010"
@@ -72,6 +75,8 @@ class GatewaySettings(BaseSettings):
     max_request_deadline_s: float = Field(default=10.0, gt=0)
     downstream_timeout_s: float = Field(default=2.0, gt=0)
     downstream_max_connections: int = Field(default=100, ge=1)
+    # a downstream's answer is read up to this size (decoded), then refused with 502 (downstream.py)
+    downstream_max_response_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     retry_max_attempts: int = Field(default=3, ge=1)
     retry_backoff_base_s: float = Field(default=0.05, ge=0)
     retry_backoff_cap_s: float = Field(default=0.5, ge=0)

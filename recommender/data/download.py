@@ -60,7 +60,7 @@ def download_lastfm(
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dest) as tmp:
         archive = Path(tmp) / "download.zip"
-        with urllib.request.urlopen(url, timeout=timeout_s) as response, archive.open("wb") as out:  # noqa: S310 - scheme checked above
+        with urllib.request.urlopen(url, timeout=timeout_s) as response, archive.open("wb") as out:  # noqa: S310 - scheme checked above # nosec B310
             shutil.copyfileobj(response, out)
         staging = Path(tmp) / LASTFM_DIRNAME
         staging.mkdir()

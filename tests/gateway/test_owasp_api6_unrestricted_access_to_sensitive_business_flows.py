@@ -1,8 +1,9 @@
 """OWASP API6:2023 Unrestricted Access to Sensitive Business Flows: sign-up and login cannot be automated.
 
-Account creation and login are charged to ``ratelimit`` limits per client IP and per account name, so one
-address cannot mass-create accounts or spray passwords, and rotating addresses (through a trusted proxy)
-does not reset the per-account limit. ``X-Forwarded-For`` from an untrusted peer is ignored.
+Account creation (its own per-IP policy) and login (per client IP and per account name) are charged to
+``ratelimit`` limits, so one address cannot mass-create accounts or spray passwords, and rotating addresses
+(through a trusted proxy) does not reset the per-account limit. ``X-Forwarded-For`` from an untrusted peer
+is ignored.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_one_address_cannot_mass_create_accounts(tmp_path: Path, signing_key: SigningKey) -> None:
-    app = create_app(sqlite_settings(tmp_path, signing_key, login_per_ip=4))
+    app = create_app(sqlite_settings(tmp_path, signing_key, signup_per_ip=4))
     async with running(app) as client:
         statuses = [
             (await client.post("/users", json={"username": f"bot{i}", "password": PASSWORD})).status_code

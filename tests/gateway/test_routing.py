@@ -244,7 +244,8 @@ async def test_recommendations_degrade_to_popular_tracks_when_the_recommender_is
     assert degraded.status_code == 200
     assert degraded.headers["x-degraded"] == "popular"
     assert degraded.json() == {
-        "user_id": 7,
+        "user_id": "7",  # a string, as in the recommender's own answer
+        "model_version": "unknown",  # the fake's popular list names no model
         "items": POPULAR,
         "degraded": True,
         "reason": "bad_gateway",
