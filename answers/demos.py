@@ -8,6 +8,7 @@ beside the committed full-size figures. A topic registers its demo by adding one
 from __future__ import annotations
 
 DEMOS: dict[int, str] = {
+    1: "recommender.demo:main",
     2: "migrations_demo.demo:main",
     3: "datastores.demo:main",
     4: "catalog.demo:main",

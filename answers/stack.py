@@ -62,6 +62,7 @@ APPS: tuple[App, ...] = (
     BOOK,
     App("catalog", "catalog.service:create_app", 8002),
     App("gateway", "gateway.service:create_app", 8003),
+    App("recommender", "recommender.service:create_app", 8004),
 )
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -281,13 +282,15 @@ def demo_signing_key() -> str:
 
 
 def shared_env(mode: Mode, ports: Mapping[str, int], say: Callable[[str], None]) -> dict[str, str]:
-    """What every child gets: the mode, and the wiring between gateway and catalog."""
+    """What every child gets: the mode, and the wiring between the gateway and the services behind it."""
     env = {k: v for k, v in {**os.environ, **mode.env}.items() if v}
     if "gateway" in ports:
         if not env.get("GATEWAY_JWT_PRIVATE_KEY"):
             say("gateway: signs tokens with a demo key made now (set GATEWAY_JWT_PRIVATE_KEY to use yours)")
             env["GATEWAY_JWT_PRIVATE_KEY"] = demo_signing_key()
         env.setdefault("CATALOG_JWKS_URL", f"http://{HOST}:{ports['gateway']}/.well-known/jwks.json")
+        if "recommender" in ports:
+            env.setdefault("GATEWAY_RECOMMENDER_URL", f"http://{HOST}:{ports['recommender']}")
     return env
 
 

@@ -87,6 +87,45 @@ class Engine:
         self._live_factor[user] = self.model.fold_in(items, counts)
         return len(current)
 
+    def history_with(
+        self, user: str, online: Mapping[str, float]
+    ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+        """The user's history plus ``online`` plays (item id -> count) kept outside the engine (e.g. Redis).
+
+        Items this model does not know are skipped: the online store outlives any one artifact.
+        """
+        items, counts = self.history(user)
+        if not online:
+            return items, counts
+        current = dict(zip(items.tolist(), counts.tolist(), strict=True))
+        for item, count in online.items():
+            row = self.item_row.get(item)
+            if row is not None:
+                current[row] = current.get(row, 0.0) + float(count)
+        return np.fromiter(current, np.int64, len(current)), np.fromiter(
+            current.values(), np.float32, len(current)
+        )
+
+    def recommend_with(self, user: str, online: Mapping[str, float], k: int = 10) -> list[Scored]:
+        """:meth:`recommend` for a history held outside the engine: stateless, so any engine can answer it.
+
+        Without online plays the trained factor is used as is; with them the user is folded in again.
+        """
+        if not online:
+            return self.recommend(user, k)
+        items, counts = self.history_with(user, online)
+        if len(items) == 0:
+            return self.popular(k)
+        return self._top(self.model.fold_in(items, counts), items, k)
+
+    def explain_with(
+        self, user: str, online: Mapping[str, float], item: str, n: int = 5
+    ) -> tuple[float, list[Scored]]:
+        """:meth:`explain` over the history plus ``online`` plays."""
+        items, counts = self.history_with(user, online)
+        total, parts = self.model.explain(items, counts, self.item_row[item], n)
+        return total, [Scored(str(self.item_ids[i]), c) for i, c in parts]
+
     def _factor(self, user: str) -> NDArray[np.float32] | None:
         if user in self._live_factor:
             return self._live_factor[user]

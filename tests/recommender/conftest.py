@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from threadpoolctl import threadpool_limits
@@ -26,3 +27,14 @@ def planted() -> tuple[Interactions, SyntheticTruth]:
 @pytest.fixture(scope="session")
 def small(planted: tuple[Interactions, SyntheticTruth]) -> Interactions:
     return planted[0]
+
+
+@pytest.fixture(scope="session")
+def served_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An artifact root with one small catalogue-aligned model, for the service tests (copy to change)."""
+    from tests.recommender.serving_support import train_small  # noqa: PLC0415 - only the service tests need it
+
+    root = tmp_path_factory.mktemp("served-models")
+    with threadpool_limits(1):
+        train_small(root)
+    return root
