@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from answers import book
+from answers import book, figures
 from observability.results import RESULTS_DIR
 
 pytestmark = pytest.mark.unit
@@ -22,3 +22,13 @@ def test_every_answer_in_the_repo_has_the_shape_and_current_figures() -> None:
     assert problems == [], "answers out of shape or out of date (fix, or run `answers sync`):\n" + "\n".join(
         problems
     )
+
+
+def test_no_answer_shows_a_placeholder_outside_a_figure_reference() -> None:
+    """A ``**?**`` the figure syntax does not reach would be printed as a literal question mark."""
+    for number, path in book.discover().items():
+        text = path.read_text(encoding="utf-8")
+        stray = text.count("**?**") - sum(
+            1 for match in figures.FIGURE_RE.finditer(text) if match["value"] == "?"
+        )
+        assert stray == 0, f"q{number:02d}: {stray} placeholder(s) not followed by a figure reference"
