@@ -11,8 +11,13 @@ folder (one file per app, so their tables never collide) and in-memory limiter a
 migrate``). The gateway signs tokens with a demo key generated here unless ``GATEWAY_JWT_PRIVATE_KEY`` is set,
 and the catalog verifies them through the gateway's JWKS. Each app is a
 ``uvicorn --factory`` subprocess; a port can be overridden with ``<NAME>_PORT`` (e.g. ``ANSWERS_PORT=9000``)
-and a busy port is swapped for a free one. ``--check`` starts everything, verifies health, prints the table
-and stops (used by a test).
+and a busy port is swapped for a free one. The gateway is pointed at this run's catalog and recommender.
+``--check`` starts everything, verifies health, prints the table and stops (used by a test).
+
+Services mode also starts the WORKERS, processes that are not HTTP APIs (``python -m <module> --port N``,
+``/healthz`` on that port): the catalog's outbox relay and the recommender's play-stream consumer, as compose
+does. They need Redis Streams (and the relay ``FOR UPDATE SKIP LOCKED``), so embedded mode starts neither: a
+play posted there is recorded with its outbox row, and nothing publishes or consumes it.
 """
 
 from __future__ import annotations
@@ -56,6 +61,16 @@ class App:
     links: tuple[tuple[str, str], ...] = API_LINKS  # (what, path) rows printed in the URL table
 
 
+@dataclass(frozen=True)
+class Worker:
+    """Not a uvicorn app: ``python -m <module> --port <port>``, healthy once ``/healthz`` answers 200."""
+
+    name: str
+    module: str
+    port: int
+    links: tuple[tuple[str, str], ...] = (("health", "/healthz"), ("metrics", "/metrics"))
+
+
 BOOK = App("book", "answers.docs_app:create_app", 8001, (("answer book", "/"), ("metrics", "/metrics")))
 APPS: tuple[App, ...] = (
     App("answers", "answers.site:create_app", 8000),
@@ -63,6 +78,17 @@ APPS: tuple[App, ...] = (
     App("catalog", "catalog.service:create_app", 8002),
     App("gateway", "gateway.service:create_app", 8003),
     App("recommender", "recommender.service:create_app", 8004),
+)
+
+# Started in services mode only (module docstring); compose runs the same modules as `relay` and
+# `recommender-consumer`.
+WORKERS: tuple[Worker, ...] = (
+    Worker("relay", "catalog.relay", 8005),
+    Worker("recommender-consumer", "recommender.consumer", 9104),
+)
+EMBEDDED_WITHOUT_WORKERS = (
+    "workers: none in embedded mode (the relay and the play consumer need Redis Streams): "
+    "POST /v2/me/plays records the play and its outbox event, which nothing publishes or applies"
 )
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -171,7 +197,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def choose_port(app: App, environ: Mapping[str, str], say: Callable[[str], None]) -> int:
+def choose_port(app: App | Worker, environ: Mapping[str, str], say: Callable[[str], None]) -> int:
     """The app's port (``<NAME>_PORT`` wins over the default), or a free one if that is taken."""
     variable = f"{app.name.upper().replace('-', '_')}_PORT"
     raw = environ.get(variable, str(app.port))
@@ -187,7 +213,7 @@ def choose_port(app: App, environ: Mapping[str, str], say: Callable[[str], None]
 
 @dataclass
 class Child:
-    app: App
+    app: App | Worker
     port: int
     process: subprocess.Popen[bytes]
 
@@ -196,8 +222,14 @@ class Child:
         return f"http://{HOST}:{self.port}"
 
 
-def start(app: App, port: int, env: Mapping[str, str]) -> Child:
-    args = [sys.executable, "-m", "uvicorn", "--factory", app.factory, "--host", HOST, "--port", str(port)]
+def command(app: App | Worker, port: int) -> list[str]:
+    if isinstance(app, Worker):
+        return [sys.executable, "-m", app.module, "--port", str(port)]
+    return [sys.executable, "-m", "uvicorn", "--factory", app.factory, "--host", HOST, "--port", str(port)]
+
+
+def start(app: App | Worker, port: int, env: Mapping[str, str]) -> Child:
+    args = command(app, port)
     # own session: Ctrl-C reaches only us, and we stop the children in order
     return Child(app, port, subprocess.Popen(args, env=dict(env), start_new_session=True))
 
@@ -289,12 +321,15 @@ def shared_env(mode: Mode, ports: Mapping[str, int], say: Callable[[str], None])
             say("gateway: signs tokens with a demo key made now (set GATEWAY_JWT_PRIVATE_KEY to use yours)")
             env["GATEWAY_JWT_PRIVATE_KEY"] = demo_signing_key()
         env.setdefault("CATALOG_JWKS_URL", f"http://{HOST}:{ports['gateway']}/.well-known/jwks.json")
+        # the gateway's defaults are other ports (gateway/settings.py): point it at this run's services
+        if "catalog" in ports:
+            env.setdefault("GATEWAY_CATALOG_URL", f"http://{HOST}:{ports['catalog']}")
         if "recommender" in ports:
             env.setdefault("GATEWAY_RECOMMENDER_URL", f"http://{HOST}:{ports['recommender']}")
     return env
 
 
-def app_env(app: App, env: Mapping[str, str]) -> dict[str, str]:
+def app_env(app: App | Worker, env: Mapping[str, str]) -> dict[str, str]:
     """The child's environment: in embedded mode its own SQLite file."""
     return {**env, "DATABASE_URL": env.get("DATABASE_URL", "").replace("{app}", app.name)}
 
@@ -306,7 +341,11 @@ def run(check: bool, console: Console) -> int:
         mode = decide_mode(os.environ, embedded_dir)
         console.print(f"mode: {mode.name}: {mode.reason}", markup=False, highlight=False, soft_wrap=True)
         try:
-            apps = runnable(APPS, console.print)
+            apps: list[App | Worker] = [*runnable(APPS, console.print)]
+            if mode.name == "services":
+                apps.extend(WORKERS)
+            else:
+                console.print(EMBEDDED_WITHOUT_WORKERS, markup=False, highlight=False, soft_wrap=True)
             ports = {app.name: choose_port(app, os.environ, console.print) for app in apps}
             env = shared_env(mode, ports, console.print)
             if mode.name == "services":

@@ -5,7 +5,8 @@ to their library; tracks belong to an album and an artist. Relationships are pla
 that is what ``/v1`` leans on (the N+1 of Q4), while ``/v2`` selects the columns it needs with joins and never
 touches a relationship. The indexes named ``ix_*`` come from the "optimise" revision (0002); the first
 revision had only primary keys, the unique handle and foreign keys, which PostgreSQL does not index for you.
-Plays and the transactional outbox that carries them to other services (Q9) come from revision 0003.
+Plays and the transactional outbox that carries them to other services (Q9) come from revision 0003, the
+idempotency keys that make a retried POST act once (``catalog/idempotency.py``) from revision 0004.
 Models carry no schema: the engine's ``search_path`` (or SQLite's single namespace) decides where they live.
 """
 
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     Uuid,
@@ -181,3 +183,23 @@ class OutboxEvent(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(Json)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, server_default=func.now())
     published_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+
+
+class IdempotencyKey(Base):
+    """A caller's ``Idempotency-Key``, committed with the effect of its request and the response to replay.
+
+    No foreign key to ``users``: the row is a short-lived cache of an answer (24 h), and a new table without
+    one makes revision 0004 lock nothing that live traffic uses. The response columns are empty only inside
+    the transaction that claimed the key; a committed row always carries its answer.
+    """
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("ix_idempotency_keys_created_at", "created_at"),)  # the purge's range scan
+
+    user_id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key: Mapped[str] = mapped_column(Text, primary_key=True)  # at most 255 characters, checked on the way in
+    fingerprint: Mapped[str] = mapped_column(Text)  # sha256 hex of method, path and body
+    response_status: Mapped[int | None] = mapped_column(BigInteger)  # bigint: squawk's rule, no exceptions
+    response_location: Mapped[str | None] = mapped_column(Text)
+    response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, server_default=func.now())

@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog import idempotency
 from catalog.auth import require_scope
 from catalog.deps import MAX_ID, PrincipalDep, StateDep, V2Session
 from catalog.errors import not_found
@@ -50,14 +51,24 @@ async def record_play(
 
 @router.post("/me/plays", status_code=202, response_model=PlayAccepted)
 async def add_play(
-    body: NewPlay, principal: PrincipalDep, state: StateDep, session: V2Session
-) -> PlayAccepted:
-    """The caller listened to a track: 202 with the event id, delivered to the recommender asynchronously."""
+    request: Request, body: NewPlay, principal: PrincipalDep, state: StateDep, session: V2Session
+) -> Response:
+    """The caller listened to a track: 202 with the event id, delivered to the recommender asynchronously.
+
+    With an ``Idempotency-Key`` a retried report replays the first 202: one play, one event.
+    """
     require_scope(principal, state.settings.write_scope)
+    keyed = await idempotency.keyed_request(request, principal.user_id)
     async with session.begin():
+        if keyed and (replay := await idempotency.claim(session, keyed)) is not None:
+            return replay
         if (await session.execute(select(User.id).where(User.id == principal.user_id))).first() is None:
             raise ApiError(403, "unknown_user", f"user {principal.user_id} has no catalog profile")
         if (await session.execute(select(Track.id).where(Track.id == body.track_id))).first() is None:
             raise not_found("track", body.track_id)
         event_id = await record_play(session, principal.user_id, body.track_id, dt.datetime.now(dt.UTC))
-    return PlayAccepted(event_id=event_id)
+        accepted = PlayAccepted(event_id=event_id).model_dump_json().encode()
+        response = Response(accepted, status_code=202, media_type="application/json")
+        if keyed:
+            await idempotency.record(session, keyed, response)  # the key commits with the play and its event
+    return response

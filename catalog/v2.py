@@ -8,6 +8,8 @@
 - Caching: whole playlist documents in ratelimit's stampede-safe cache-aside (Redis, or memory when embedded),
   invalidated after every committed write to the playlist; a 404 is cached too, and a new playlist
   invalidates its id. Cached blobs carry the owner and visibility, so access is still checked on every hit.
+- Writes: a POST with an ``Idempotency-Key`` acts once, the key committed with the effect
+  (``idempotency.py``), so the gateway's retry after a lost answer replays instead of acting twice.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog import queries, schemas
+from catalog import idempotency, queries, schemas
 from catalog.auth import require_scope
 from catalog.cursor import CursorError
 from catalog.deps import (
@@ -229,25 +231,34 @@ async def list_user_playlists(
 
 @router.post("/playlists", status_code=201, response_model=schemas.PlaylistSummary)
 async def create_playlist(
-    body: schemas.NewPlaylist, principal: PrincipalDep, state: StateDep, session: V2Session
+    request: Request, body: schemas.NewPlaylist, principal: PrincipalDep, state: StateDep, session: V2Session
 ) -> Response:
+    """Create a playlist; with an ``Idempotency-Key``, a repeat replays the first answer instead."""
     require_scope(principal, state.settings.write_scope)
+    keyed = await idempotency.keyed_request(request, principal.user_id)
     now = dt.datetime.now(dt.UTC)
     async with session.begin():
+        if keyed and (replay := await idempotency.claim(session, keyed)) is not None:
+            return replay
         if (await session.execute(select(User.id).where(User.id == principal.user_id))).first() is None:
             raise ApiError(403, "unknown_user", f"user {principal.user_id} has no catalog profile")
         values = {"owner_id": principal.user_id, "created_at": now, "updated_at": now, **body.model_dump()}
         playlist_id = (
             await session.execute(insert(Playlist).values(values).returning(Playlist.id))
         ).scalar_one()
+        doc = schemas.playlist_summary_doc(playlist_id, body.name, body.is_public, principal.user_id, now)
+        response = Response(orjson.dumps(doc), status_code=201, media_type="application/json",
+                            headers={"Location": f"/v2/playlists/{playlist_id}"})  # fmt: skip
+        if keyed:
+            await idempotency.record(session, keyed, response)  # committed with the playlist, or not at all
     await state.cache.invalidate(playlist_key(playlist_id))  # a probe may have cached this id's 404
-    doc = schemas.playlist_summary_doc(playlist_id, body.name, body.is_public, principal.user_id, now)
-    return Response(orjson.dumps(doc), status_code=201, media_type="application/json",
-                    headers={"Location": f"/v2/playlists/{playlist_id}"})  # fmt: skip
+    return response
 
 
 @router.post("/playlists/{playlist_id}/tracks", status_code=201, response_model=schemas.EntryCreated)
 async def add_track(
+    request: Request,
+    *,
     playlist_id: PlaylistId,
     body: schemas.NewEntry,
     principal: PrincipalDep,
@@ -256,8 +267,12 @@ async def add_track(
 ) -> Response:
     """Append a track; only the owner may. Concurrent appends queue on the playlist's row lock."""
     require_scope(principal, state.settings.write_scope)
+    keyed = await idempotency.keyed_request(request, principal.user_id)
     now = dt.datetime.now(dt.UTC)
     async with session.begin():
+        # the key first: a duplicate waits here, before it takes the playlist's lock
+        if keyed and (replay := await idempotency.claim(session, keyed)) is not None:
+            return replay
         lock = (
             select(Playlist.owner_id, Playlist.is_public).where(Playlist.id == playlist_id).with_for_update()
         )
@@ -277,6 +292,9 @@ async def add_track(
         entry = {"playlist_id": playlist_id, "position": position, "track_id": body.track_id, "added_at": now}
         await session.execute(insert(PlaylistTrack).values(entry))
         await session.execute(update(Playlist).where(Playlist.id == playlist_id).values(updated_at=now))
+        doc = {**entry, "added_at": schemas.iso(now)}
+        response = Response(orjson.dumps(doc), status_code=201, media_type="application/json")
+        if keyed:
+            await idempotency.record(session, keyed, response)
     await state.cache.invalidate(playlist_key(playlist_id))  # after commit: the next read sees the new track
-    doc = {**entry, "added_at": schemas.iso(now)}
-    return Response(orjson.dumps(doc), status_code=201, media_type="application/json")
+    return response

@@ -28,6 +28,10 @@ from ratelimit import BreakerState, CircuitBreaker
 RETRYABLE_STATUS = frozenset({502, 503, 504})
 # headers that describe the wire form of a body we have already decoded and measured
 WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+# the gateway decodes every body anyway (to cap it) and answers its caller with the decoded body, so on a
+# loopback or in-cluster hop gzip would only cost CPU at both ends; ``forwarding.py`` drops the caller's own
+# Accept-Encoding, which would otherwise override this
+INTERNAL_ACCEPT_ENCODING = "identity"
 
 CALLS = Counter(
     "gateway_downstream_calls_total", "Attempts sent to a downstream, by outcome.", ["downstream", "outcome"]
@@ -77,6 +81,7 @@ class Downstream:
     rand: Callable[[], float] = random.random
 
     def __post_init__(self) -> None:
+        self.client.headers["Accept-Encoding"] = INTERNAL_ACCEPT_ENCODING  # replaces httpx's "gzip, deflate"
         self.breaker.on_change = self._breaker_changed
         BREAKER_STATE.labels(self.name).set(_STATE_VALUE[self.breaker.state])
 

@@ -28,9 +28,18 @@ HOP_BY_HOP = frozenset(
         "upgrade",
     }
 )
-# recomputed by httpx for the new connection, or set by the gateway itself below
+# recomputed by httpx for the new connection, or set by the gateway itself: below, or the pooled client's
+# Accept-Encoding: identity (downstream.py; the gateway decodes every body, so a caller's gzip buys nothing)
 RECOMPUTED = frozenset(
-    {"host", "content-length", "x-request-id", "x-request-deadline", "traceparent", "tracestate"}
+    {
+        "host",
+        "content-length",
+        "accept-encoding",
+        "x-request-id",
+        "x-request-deadline",
+        "traceparent",
+        "tracestate",
+    }
 )
 # never echoed back: the gateway's own middleware sets these (server leak, framing, its own request id)
 RESPONSE_DROPPED = frozenset({"server", "date", "content-length", "content-encoding", "x-request-id"})

@@ -1,10 +1,13 @@
 """The forwarding routes: ``/catalog/{path}`` to the catalog, ``/recommendations/{path}`` to the recommender.
 
 Each call is authenticated and scope-checked here (coarse: read scope for GET/HEAD, write scope otherwise) and
-the same token travels on, so the owning service makes the object-level decision. The downstream's own
-operational endpoints (``/metrics``, probes, docs, the embedded-mode ``/dev`` helpers) are not part of the
-public surface and are refused. A POST with ``Idempotency-Key`` goes through ``idempotency.py``; a failed
-``GET /recommendations/users/{id}[/recommendations]`` degrades to popular tracks (``degrade.py``).
+the same token travels on. The catalog verifies it again and makes its own object-level decisions; the
+recommender verifies nothing, so its ``users/{id}/...`` routes are checked here against the token's subject
+(``ownership.py``, OWASP API1). The downstream's own operational endpoints (``/metrics``, probes, docs, the
+embedded-mode ``/dev`` helpers) are not part of the public surface and are refused. A POST with
+``Idempotency-Key`` goes through ``idempotency.py``; a failed
+``GET /recommendations/users/{id}[/recommendations]`` degrades to popular tracks (``degrade.py``), after the
+same ownership check.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from gateway.idempotency import (
     kept_headers,
     scoped_key,
 )
+from gateway.ownership import require_owner
 from gateway.resilience import Deadline, is_idempotent, parse_budget_ms
 from gateway.responses import PASSED_THROUGH, errors
 from gateway.routing import CATALOG, RECOMMENDER, Routing
@@ -203,6 +207,9 @@ async def catalog(path: str, request: Request, claims: CatalogCaller, routing: R
 async def recommendations(
     path: str, request: Request, claims: RecommenderCaller, routing: RoutingDep
 ) -> Response:
+    # before anything is forwarded, and so before the degraded answer too: a fallback list under B's id is
+    # still B's object to A
+    require_owner(path, claims)
     degradable = DEGRADABLE.fullmatch(path) if request.method == "GET" else None
     if degradable is None:
         return await forward(routing, RECOMMENDER, path, request, claims)

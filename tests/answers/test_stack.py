@@ -15,6 +15,7 @@ import pytest
 from rich.console import Console
 
 from answers import stack
+from gateway.settings import GatewaySettings
 from tests.support.servers import free_port
 
 
@@ -83,6 +84,30 @@ def test_the_gateway_gets_a_demo_key_and_the_catalog_its_jwks_url() -> None:
     assert env["GATEWAY_JWT_PRIVATE_KEY"].startswith("-----BEGIN PRIVATE KEY-----")
     assert env["CATALOG_JWKS_URL"] == "http://127.0.0.1:8123/.well-known/jwks.json"
     assert any("demo key" in line for line in said)
+
+
+@pytest.mark.unit
+def test_the_gateway_reaches_this_runs_catalog_and_recommender(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without these the gateway keeps its own defaults (other ports) and every proxied call fails."""
+    for name in ("GATEWAY_CATALOG_URL", "GATEWAY_RECOMMENDER_URL"):
+        monkeypatch.delenv(name, raising=False)
+    mode = stack.Mode("services", "test", {"BACKEND_ANSWERS_MODE": "services"})
+    ports = {"gateway": 8123, "catalog": 8124, "recommender": 8125}
+    env = stack.shared_env(mode, ports, lambda _line: None)
+    for name, value in env.items():  # the gateway reads its settings from exactly this environment
+        monkeypatch.setenv(name, value)
+    settings = GatewaySettings()
+    assert settings.catalog_url == "http://127.0.0.1:8124"
+    assert settings.recommender_url == "http://127.0.0.1:8125"
+
+
+@pytest.mark.unit
+def test_a_worker_runs_its_module_with_its_port_and_an_app_runs_under_uvicorn() -> None:
+    worker = stack.Worker("relay", "catalog.relay", 8005)
+    assert stack.command(worker, 9999) == [sys.executable, "-m", "catalog.relay", "--port", "9999"]
+    argv = stack.command(stack.APPS[0], 9998)
+    assert argv[1:4] == ["-m", "uvicorn", "--factory"]
+    assert argv[-2:] == ["--port", "9998"]
 
 
 @pytest.mark.integration

@@ -57,4 +57,4 @@ def test_the_version_table_is_the_catalogs_own_inside_its_schema(database_url: s
             sql.Identifier(pg_schema)
         )
         row = conn.execute(query).fetchone()
-    assert row == ("0003",)
+    assert row == ("0004",)

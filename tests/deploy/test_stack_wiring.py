@@ -1,4 +1,5 @@
-"""docker-compose runs every app the launcher (``answers.stack.APPS``) starts, except the answer book;
+"""docker-compose runs every app the launcher (``answers.stack.APPS``) starts, except the answer book, and
+every worker it starts (``answers.stack.WORKERS``) with the same module and port;
 Prometheus scrapes each project service on the port it listens on and loads the same config and rule files
 that promtool checks here; secrets have no default."""
 
@@ -76,6 +77,31 @@ def test_every_app_the_launcher_starts_runs_in_compose_with_the_same_factory_and
         if app != stack.BOOK and (app.factory, str(app.port)) not in in_compose
     ]
     assert not missing, f"add a docker-compose.yml service (and a scrape target) for: {missing}"
+
+
+def worker_modules() -> dict[str, tuple[str, str]]:
+    """Compose service -> (the module ``python -m`` runs, its ``--port``) for every project worker."""
+    found = {}
+    for name, service in cm.services(compose()).items():
+        argv = cm.command_argv(service) or []
+        if "build" in service and argv[:2] == ["python", "-m"] and "--port" in argv:
+            found[name] = (argv[2], argv[argv.index("--port") + 1])
+    return found
+
+
+def test_every_worker_the_launcher_starts_runs_in_compose_with_the_same_module_and_port() -> None:
+    in_compose = worker_modules()
+    missing = [
+        f"{worker.name} (python -m {worker.module} --port {worker.port})"
+        for worker in stack.WORKERS
+        if in_compose.get(worker.name) != (worker.module, str(worker.port))
+    ]
+    assert not missing, f"add a docker-compose.yml service (and a scrape target) for: {missing}"
+
+
+def test_every_worker_is_scraped_on_its_port() -> None:
+    missing = {f"{worker.name}:{worker.port}" for worker in stack.WORKERS} - set(scrape_targets())
+    assert not missing, f"add these to deploy/prometheus/prometheus.yml scrape targets: {missing}"
 
 
 def test_the_book_stays_out_of_compose_because_the_image_holds_no_built_site() -> None:

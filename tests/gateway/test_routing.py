@@ -54,6 +54,13 @@ async def bearer(app: FastAPI, client: httpx.AsyncClient) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+async def caller_id(client: httpx.AsyncClient, auth: dict[str, str]) -> int:
+    """The token's subject as the gateway reads it: the one id a caller may use in its recommender paths."""
+    me = await client.get("/users/me", headers=auth)
+    assert me.status_code == 200, me.text
+    return int(me.json()["id"])
+
+
 @pytest.mark.integration
 async def test_the_token_request_id_and_trace_context_reach_the_downstream(
     tmp_path: Path, signing_key: SigningKey, catalog: FakeService, recommender: FakeService
@@ -232,7 +239,8 @@ async def test_recommendations_degrade_to_popular_tracks_when_the_recommender_is
     app, run = await gateway_for(tmp_path, signing_key, catalog, recommender, retry_max_attempts=1)
     async with run as client:
         auth = await bearer(app, client)
-        normal = await client.get("/recommendations/users/7/recommendations?k=2", headers=auth)
+        own = await caller_id(client, auth)  # another user's id would be refused (OWASP API1 tests)
+        normal = await client.get(f"/recommendations/users/{own}/recommendations?k=2", headers=auth)
         assert normal.status_code == 200
         assert "x-degraded" not in normal.headers
         for _ in range(50):  # the fallback list is fetched in the background at start-up
@@ -240,11 +248,11 @@ async def test_recommendations_degrade_to_popular_tracks_when_the_recommender_is
                 break
             await asyncio.sleep(0.02)
         await recommender.stop()
-        degraded = await client.get("/recommendations/users/7/recommendations?k=2", headers=auth)
+        degraded = await client.get(f"/recommendations/users/{own}/recommendations?k=2", headers=auth)
     assert degraded.status_code == 200
     assert degraded.headers["x-degraded"] == "popular"
     assert degraded.json() == {
-        "user_id": "7",  # a string, as in the recommender's own answer
+        "user_id": str(own),  # a string, as in the recommender's own answer
         "model_version": "unknown",  # the fake's popular list names no model
         "items": POPULAR,
         "degraded": True,
@@ -261,7 +269,8 @@ async def test_with_no_popular_list_ever_fetched_the_degraded_answer_is_empty_bu
     app, run = await gateway_for(tmp_path, signing_key, catalog, recommender, retry_max_attempts=1)
     async with run as client:
         auth = await bearer(app, client)
-        response = await client.get("/recommendations/users/7", headers=auth)
+        own = await caller_id(client, auth)
+        response = await client.get(f"/recommendations/users/{own}", headers=auth)
     assert response.status_code == 200
     assert response.json()["degraded"] is True
     assert response.json()["items"] == []

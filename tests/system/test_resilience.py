@@ -150,8 +150,8 @@ def test_a_recommender_slowed_by_2s_degrades_to_the_popular_list_within_the_dead
     gateway = start_gateway(
         recommender_url=faulty_recommender.url, request_deadline_s=str(DEADLINE_S), downstream_timeout_s="1.0"
     )
-    _, auth = sign_up_and_log_in(gateway.url)
-    path = "/recommendations/users/3/recommendations?k=5"
+    user_id, auth = sign_up_and_log_in(gateway.url)
+    path = f"/recommendations/users/{user_id}/recommendations?k=5"  # the caller's own: others' are a 403
     popular = httpx.get(f"{downstreams['recommender'].url}/popular", timeout=10, trust_env=False).json()
     with _client(gateway) as client:
         normal = client.get(path, headers=auth)
