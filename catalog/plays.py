@@ -21,8 +21,8 @@ from catalog.auth import require_scope
 from catalog.deps import MAX_ID, PrincipalDep, StateDep, V2Session
 from catalog.errors import not_found
 from catalog.events import PLAYS_TOPIC, play_event
-from catalog.models import OutboxEvent, Play, Track, User
-from observability import ApiError
+from catalog.models import OutboxEvent, Play, Track
+from catalog.profiles import ensure_profile
 
 router = APIRouter(prefix="/v2", tags=["v2: optimised"])
 
@@ -62,8 +62,7 @@ async def add_play(
     async with session.begin():
         if keyed and (replay := await idempotency.claim(session, keyed)) is not None:
             return replay
-        if (await session.execute(select(User.id).where(User.id == principal.user_id))).first() is None:
-            raise ApiError(403, "unknown_user", f"user {principal.user_id} has no catalog profile")
+        await ensure_profile(session, principal.user_id)
         if (await session.execute(select(Track.id).where(Track.id == body.track_id))).first() is None:
             raise not_found("track", body.track_id)
         event_id = await record_play(session, principal.user_id, body.track_id, dt.datetime.now(dt.UTC))

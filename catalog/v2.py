@@ -39,6 +39,7 @@ from catalog.deps import (
 )
 from catalog.errors import bad_cursor, not_found
 from catalog.models import Artist, Playlist, PlaylistTrack, Track, User
+from catalog.profiles import ensure_profile
 from catalog.schemas import DEFAULT_PAGE, MAX_PLAYLIST_TRACKS, from_micros, micros
 from observability import ApiError
 
@@ -240,8 +241,7 @@ async def create_playlist(
     async with session.begin():
         if keyed and (replay := await idempotency.claim(session, keyed)) is not None:
             return replay
-        if (await session.execute(select(User.id).where(User.id == principal.user_id))).first() is None:
-            raise ApiError(403, "unknown_user", f"user {principal.user_id} has no catalog profile")
+        await ensure_profile(session, principal.user_id)
         values = {"owner_id": principal.user_id, "created_at": now, "updated_at": now, **body.model_dump()}
         playlist_id = (
             await session.execute(insert(Playlist).values(values).returning(Playlist.id))

@@ -2,6 +2,8 @@
 
 Authorisation at the edge is coarse (scopes per route, admin-only routes); object-level checks ("is this
 playlist yours?") belong to the service that owns the object, which verifies the same forwarded token itself.
+The one exception is the recommender, an internal service that trusts its callers: the gateway checks that a
+``/recommendations/users/{id}`` path names the caller (``ownership.py``).
 """
 
 from __future__ import annotations

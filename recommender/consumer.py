@@ -56,6 +56,8 @@ class ConsumerSettings(BaseSettings):
     claim_interval_s: float = Field(default=10.0, gt=0)
     dedupe_ttl_s: int = Field(default=7 * 24 * 3600, ge=60)
     metrics_port: int = Field(default=0, ge=0)  # > 0: serve /metrics for Prometheus on this port
+    # loopback unless told otherwise: metrics describe internals and need not face the network
+    metrics_host: str = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -237,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = settings.model_copy(update={"metrics_port": args.port})
     configure_logging("recommender-consumer", os.environ.get("LOG_LEVEL", "INFO"))
     if settings.metrics_port:
-        start_http_server(settings.metrics_port)
+        start_http_server(settings.metrics_port, addr=settings.metrics_host)
     asyncio.run(_main(settings))
     return 0
 
