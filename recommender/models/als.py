@@ -39,6 +39,7 @@ from recommender.models.base import Recommender, top_k
 
 Scale = Literal["log", "linear", "binary"]
 Factors = NDArray[np.float32]
+BLOCKS_PER_WORKER = 2
 
 
 def confidence(counts: sp.csr_matrix, alpha: float, scale: Scale) -> sp.csr_matrix:
@@ -58,13 +59,17 @@ def _cg_rows(
     """``cg_steps`` CG steps for every row of ``x`` (a block of rows, updated in place); see cg_half_step."""
     per_row = np.diff(conf.indptr)
     gathered = y[conf.indices]  # y_i for every played (u, i), reused by every CG step
-    extra = conf.data - 1.0  # c_ui - 1: the only part that differs from the shared Gram matrix
+    extra = conf.data - np.float32(1.0)  # c_ui - 1: the only part that differs from the shared Gram matrix
+    weights = conf.copy()  # same sparsity every step: only .data is rewritten, no new matrix is validated
 
     def apply(v: Factors) -> Factors:
         # (C_u - I) part: for each played (u, i) the weight (c_ui - 1) * (y_i . v_u), summed back per row.
         dots = np.einsum("ij,ij->i", gathered, np.repeat(v, per_row, axis=0))
-        weights = sp.csr_matrix((extra * dots, conf.indices, conf.indptr), shape=conf.shape)
-        return np.asarray(v @ gram + ridge[:, None] * v + weights @ y, dtype=np.float32)
+        np.multiply(extra, dots, out=weights.data)
+        out = v @ gram
+        out += ridge[:, None] * v
+        out += weights @ y
+        return out
 
     b = np.asarray(conf @ y, dtype=np.float32)  # Y^T C_u p_u: p_ui = 1 exactly where c_ui > 1
     r = b - apply(x)
@@ -106,9 +111,12 @@ def cg_half_step(
     if workers <= 1 or conf.shape[0] < 2 * workers:
         _cg_rows(conf, x, y, gram=gram, ridge=ridge, cg_steps=cg_steps)
         return
-    # block boundaries at equal shares of (rows + played entries), the two costs of a CG step
+    # block boundaries at equal shares of (rows + played entries), the two costs of a CG step; a few blocks
+    # per worker, so that on a busy machine a worker slowed by another process does not hold up the rest
+    # (implicit's OpenMP loop balances the same way with its "guided" schedule)
+    blocks = BLOCKS_PER_WORKER * workers
     work = np.arange(conf.shape[0] + 1) + conf.indptr
-    bounds = np.searchsorted(work, np.linspace(0, work[-1], workers + 1)[1:-1])
+    bounds = np.searchsorted(work, np.linspace(0, work[-1], blocks + 1)[1:-1])
     edges = [0, *bounds.tolist(), conf.shape[0]]
     futures = [
         pool.submit(  # type: ignore[union-attr]
