@@ -20,7 +20,7 @@ from typing import Any
 Scalar = int | float | bool | str
 
 FIGURE_RE = re.compile(
-    r"\*\*(?P<value>[^*\n]*)\*\*[ \t]*(?:\n[ \t]*)?"  # **VALUE**, then the comment (a soft line break may part them)
+    r"\*\*(?P<value>[^*\n]*)\*\*[ \t]*(?:\n[ \t]*)?"  # **VALUE**, maybe a soft line break, then
     r"<!--[ \t]*fig:[ \t]*(?P<key>[^|\n]*?)[ \t]*"  # <!-- fig: topic.path
     r"(?:\|[ \t]*(?P<spec>[^\n]*?)[ \t]*)?-->"  # optional | format spec, then -->
 )
