@@ -6,9 +6,12 @@
 2. The same authenticated read, ``GET /v2/tracks?limit=20`` with one access token, straight to the catalog
    and through the gateway (``/catalog/v2/tracks?limit=20``), in alternating rounds of the same run: the
    difference is the hop (token check, routing, a pooled HTTP call, headers in and out) and nothing else.
+   Each round measures twice: throughput with ``connections`` busy connections (saturated), latency with
+   one connection. A saturated closed loop's p99 is mostly the queue (connections / throughput), so it
+   would say how many connections wrk had, not what a request costs.
 3. The catalog is stopped, a few requests open the gateway's breaker (its cool-down outlasts the run, so
    every measured request is a breaker rejection, which the gateway's own metrics confirm), and ``wrk``
-   measures the fail-fast answers.
+   measures the fail-fast answers the same two ways.
 
 Writes ``results/gateway.json``: ``direct_rps``, ``direct_p99_ms``, ``gateway_rps``, ``gateway_p99_ms``
 (medians of the rounds), ``breaker_open_p99_ms``, plus the rounds and the load. ``--quick`` runs the same
@@ -51,6 +54,16 @@ TOPIC = "gateway"
 COMMAND = "make bench-gateway"
 READ = "/v2/tracks?limit=20"
 CLIENT_CPU = 1  # the servers run on bench_servers.SERVER_CPU
+LATENCY_CONNECTIONS = 1  # one request at a time: its latency, not the closed loop's queue
+
+
+@dataclass(frozen=True)
+class Round:
+    """One variant in one round: throughput from the saturated run, latency from the one-connection run."""
+
+    rps: float
+    p99_ms: float
+    saturated_p99_ms: float
 
 
 @dataclass(frozen=True)
@@ -59,7 +72,7 @@ class BenchConfig:
     duration_s: float  # per wrk run
     warmup_s: float
     rounds: int
-    connections: int
+    connections: int  # saturated runs (throughput); latency runs use LATENCY_CONNECTIONS
     breaker_s: float
     schema: str  # base name: <schema>_catalog and <schema>_gateway
 
@@ -88,7 +101,18 @@ def sample(metrics_url: str, name: str, labels: Mapping[str, str]) -> float:
     return 0.0
 
 
-def measure_hop(config: BenchConfig, urls: dict[str, str], auth: str) -> dict[str, list[bench_wrk.WrkRun]]:
+def measure_round(url: str, config: BenchConfig, duration_s: float, auth: str, **wrk: Any) -> Round:
+    """A saturated run for throughput, then a one-connection run for latency, against ``url``."""
+    saturated = bench_wrk.run(
+        url, duration_s=duration_s, connections=config.connections, headers=[auth], cpu=CLIENT_CPU, **wrk
+    )
+    single = bench_wrk.run(
+        url, duration_s=duration_s, connections=LATENCY_CONNECTIONS, headers=[auth], cpu=CLIENT_CPU, **wrk
+    )
+    return Round(rps=saturated.rps, p99_ms=single.p99_ms, saturated_p99_ms=saturated.p99_ms)
+
+
+def measure_hop(config: BenchConfig, urls: dict[str, str], auth: str) -> dict[str, list[Round]]:
     """Alternating rounds (who goes first rotates), so drift in the machine's load hits both alike."""
     order = ("direct", "gateway")
     if config.warmup_s:
@@ -100,18 +124,10 @@ def measure_hop(config: BenchConfig, urls: dict[str, str], auth: str) -> dict[st
                 headers=[auth],
                 cpu=CLIENT_CPU,
             )
-    runs: dict[str, list[bench_wrk.WrkRun]] = {variant: [] for variant in order}
+    runs: dict[str, list[Round]] = {variant: [] for variant in order}
     for round_ in range(config.rounds):
         for variant in order[round_ % 2 :] + order[: round_ % 2]:
-            runs[variant].append(
-                bench_wrk.run(
-                    urls[variant],
-                    duration_s=config.duration_s,
-                    connections=config.connections,
-                    headers=[auth],
-                    cpu=CLIENT_CPU,
-                )
-            )
+            runs[variant].append(measure_round(urls[variant], config, config.duration_s, auth))
         print(
             f"round {round_ + 1}/{config.rounds}: "
             + ", ".join(f"{v} {runs[v][-1].rps:,.0f} rps p99 {runs[v][-1].p99_ms:.2f} ms" for v in order)
@@ -129,23 +145,34 @@ def open_breaker(gateway_url: str, auth_header: dict[str, str]) -> None:
     raise RuntimeError("the gateway's breaker did not open after 100 failed calls")
 
 
-def measure_breaker(config: BenchConfig, gateway_url: str, auth: str) -> bench_wrk.WrkRun:
+def measure_breaker(config: BenchConfig, gateway_url: str, auth: str) -> Round:
     metrics = f"{gateway_url}/metrics"
     labels = {"downstream": "catalog", "outcome": "breaker_open"}
-    before = sample(metrics, "gateway_downstream_calls_total", labels)
-    run = bench_wrk.run(
-        f"{gateway_url}/catalog{READ}",
+    url = f"{gateway_url}/catalog{READ}"
+    saturated_before = sample(metrics, "gateway_downstream_calls_total", labels)
+    saturated = bench_wrk.run(
+        url,
         duration_s=config.breaker_s,
         connections=config.connections,
         headers=[auth],
         cpu=CLIENT_CPU,
         expect_success=False,
     )
-    rejected = sample(metrics, "gateway_downstream_calls_total", labels) - before
+    single_before = sample(metrics, "gateway_downstream_calls_total", labels)
+    single = bench_wrk.run(
+        url,
+        duration_s=config.breaker_s,
+        connections=LATENCY_CONNECTIONS,
+        headers=[auth],
+        cpu=CLIENT_CPU,
+        expect_success=False,
+    )
+    single_rejected = sample(metrics, "gateway_downstream_calls_total", labels) - single_before
     # wrk counts completed requests; a few more may be in flight when it stops
-    if run.non_2xx != run.requests or rejected < run.requests:
-        raise RuntimeError(f"not every request was a breaker rejection: {run}, {rejected:.0f} rejected")
-    return run
+    for run, rejected in ((saturated, single_before - saturated_before), (single, single_rejected)):
+        if run.non_2xx != run.requests or rejected < run.requests:
+            raise RuntimeError(f"not every request was a breaker rejection: {run}, {rejected:.0f} rejected")
+    return Round(rps=saturated.rps, p99_ms=single.p99_ms, saturated_p99_ms=saturated.p99_ms)
 
 
 def catalog_env(shared: Mapping[str, str], schema: str, prefix: str, key: SigningKey) -> dict[str, str]:
@@ -232,9 +259,7 @@ def run_bench(config: BenchConfig, database_url: str, redis_url: str, results_di
     return path
 
 
-def summarise(
-    config: BenchConfig, runs: dict[str, list[bench_wrk.WrkRun]], breaker: bench_wrk.WrkRun
-) -> dict[str, Any]:
+def summarise(config: BenchConfig, runs: dict[str, list[Round]], breaker: Round) -> dict[str, Any]:
     median = {
         v: (statistics.median(r.rps for r in rs), statistics.median(r.p99_ms for r in rs))
         for v, rs in runs.items()
@@ -248,6 +273,7 @@ def summarise(
         "gateway_p99_ms": round(gateway_p99, 2),
         "breaker_open_p99_ms": round(breaker.p99_ms, 2),
         "breaker_open_rps": round(breaker.rps, 1),
+        "breaker_open_saturated_p99_ms": round(breaker.saturated_p99_ms, 2),
         "hop_p99_ms": round(gateway_p99 - direct_p99, 2),
         "gateway_vs_direct_rps": round(gateway_rps / direct_rps, 3),
         "rounds": {variant: [asdict(r) for r in rs] for variant, rs in runs.items()},
@@ -258,8 +284,9 @@ def summarise(
             "warmup_s": config.warmup_s,
             "rounds": config.rounds,
             "connections": config.connections,
+            "latency_connections": LATENCY_CONNECTIONS,
             "breaker_s": config.breaker_s,
-            "statistic": "median of rounds",
+            "statistic": "median of rounds; rps from the saturated runs, p99 from the one-connection runs",
             "servers": f"catalog and gateway, uvicorn 1 worker each, taskset -c {SERVER_CPU}",
             "client": f"wrk -t1, taskset -c {CLIENT_CPU}",
         },
