@@ -39,9 +39,10 @@ from catalog.db import BEFORE_OPTIMISE, OPTIMISE
 from catalog.rows import SeedSpec
 from catalog.schemas import from_micros, micros
 from catalog.seed import progress_ticker, seed_postgres
-from catalog.settings import DEFAULT_DATABASE_URL, CatalogSettings, driver_url, libpq_url
+from catalog.settings import DEFAULT_DATABASE_URL, CatalogSettings
 from catalog.targets import ENDPOINTS, build_targets
 from catalog.tokens import TokenIssuer, generate_key
+from observability.pg import driver_url, libpq_url
 from observability.results import write_results
 
 TOPIC = "catalog"

@@ -23,7 +23,8 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from catalog.models import Base, Playlist
-from catalog.settings import CatalogSettings, driver_url
+from catalog.settings import CatalogSettings
+from observability.pg import driver_url
 
 BEFORE_OPTIMISE = "0001"  # the last revision /v1 is measured at
 OPTIMISE = "0002"

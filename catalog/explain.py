@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql
 from catalog import queries
 from catalog.models import PlaylistTrack
 from catalog.queries import Query
-from catalog.settings import libpq_url
+from observability.pg import libpq_url
 
 _EXECUTION = re.compile(r"Execution Time: ([0-9.]+) ms")
 

@@ -39,8 +39,9 @@ from tenacity import wait_exponential_jitter as backoff
 from catalog.events import PLAYS_TOPIC
 from catalog.models import OutboxEvent
 from catalog.relay_http import Heartbeat, serve
-from catalog.settings import DEFAULT_DATABASE_URL, checked_schema, driver_url
+from catalog.settings import DEFAULT_DATABASE_URL
 from observability import configure_logging, get_logger
+from observability.pg import checked_schema, driver_url
 
 # a dependency being down or restarting: back off and retry; anything else is a bug and stops the relay
 TRANSIENT = (redis.ConnectionError, redis.TimeoutError, OperationalError, InterfaceError)

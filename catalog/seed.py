@@ -27,7 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from catalog.models import Base
 from catalog.rows import Chunk, SeedSpec, TableRows, expected_rows, table_rows
-from catalog.settings import CatalogSettings, checked_schema, libpq_url
+from catalog.settings import CatalogSettings
+from observability.pg import checked_schema, libpq_url
 
 IDENTITY_TABLES = ("users", "artists", "albums", "tracks", "playlists")
 PG_EPOCH_US = 946_684_800_000_000  # PostgreSQL's binary timestamps count from 2000-01-01

@@ -10,14 +10,14 @@ service refuses to start without one of them, in embedded mode it generates an e
 
 from __future__ import annotations
 
-import re
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from observability.pg import checked_schema
+
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
-SCHEMA_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 # Asymmetric algorithms only: the catalog holds public keys, never a shared secret it could also sign with.
 ALLOWED_ALGORITHMS = frozenset({"RS256", "EdDSA"})
 
@@ -83,25 +83,3 @@ class CatalogSettings(BaseSettings):
     @property
     def pool_size(self) -> int:
         return max(1, self.db_connection_budget // self.workers)
-
-
-def checked_schema(schema: str) -> str:
-    """Schema names end up in DDL and ``search_path``, so only plain lower-case identifiers pass."""
-    if not SCHEMA_RE.fullmatch(schema):
-        raise ValueError(f"schema must be a plain lower-case identifier, got {schema!r}")
-    return schema
-
-
-def driver_url(database_url: str, driver: str) -> str:
-    """``postgresql[+x]://rest`` -> ``postgresql+<driver>://rest``; SQLite URLs pass unchanged."""
-    scheme, sep, rest = database_url.partition("://")
-    if scheme.startswith("sqlite"):
-        return database_url
-    if not sep or not scheme.startswith("postgres"):
-        raise ValueError(f"DATABASE_URL must be postgresql://... or sqlite+aiosqlite://..., got {scheme!r}")
-    return f"postgresql+{driver}://{rest}"
-
-
-def libpq_url(database_url: str) -> str:
-    """``postgresql+driver://...`` -> ``postgresql://...`` for psycopg."""
-    return "postgresql://" + database_url.partition("://")[2]

@@ -24,8 +24,9 @@ from psycopg import sql
 from catalog.cursor import CursorCodec
 from catalog.rows import SeedSpec
 from catalog.schemas import micros
-from catalog.settings import CatalogSettings, libpq_url
+from catalog.settings import CatalogSettings
 from catalog.tokens import SigningKey, TokenIssuer
+from observability.pg import libpq_url
 
 ENDPOINTS = ("playlist", "deep_page", "artist_tracks", "library")
 PAGE = 50

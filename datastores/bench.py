@@ -39,9 +39,10 @@ from datastores.naive import NaiveRedisFollowers
 from datastores.postgres_store import PostgresStore, make_engine, migrate
 from datastores.redis_store import RedisStore
 from datastores.redisserver import private_redis, redis_server_missing
-from datastores.settings import DatastoreSettings, libpq_url
+from datastores.settings import DatastoreSettings
 from datastores.table import results_table, wide_console
 from datastores.workload import Workload, WorkloadSpec, generate
+from observability.pg import libpq_url
 from observability.results import write_results
 
 TOPIC = "datastores"

@@ -16,8 +16,9 @@ import psycopg
 
 from datastores.bench import QUICK, BenchConfig, run
 from datastores.redisserver import private_redis, redis_server_missing
-from datastores.settings import DatastoreSettings, libpq_url
+from datastores.settings import DatastoreSettings
 from datastores.table import comparison_table, results_table, wide_console
+from observability.pg import libpq_url
 from observability.results import RESULTS_DIR
 
 COMMITTED = RESULTS_DIR / "datastores.json"

@@ -31,7 +31,7 @@ from datastores.model import (
     truncate_ms,
     week_bounds,
 )
-from datastores.settings import asyncpg_sqlalchemy_url, checked_schema, psycopg_sqlalchemy_url
+from observability.pg import checked_schema, driver_url
 
 # the user's country is one fact in one place: a user who moved is updated once, and every later query
 # counts all their plays under the new country (a join at read time); Redis instead freezes it into each play
@@ -76,7 +76,7 @@ LISTENING_BYTES = text(
 def alembic_config(database_url: str, schema: str) -> Config:
     config = Config()
     config.set_main_option("script_location", "datastores:migrations")
-    config.set_main_option("sqlalchemy.url", psycopg_sqlalchemy_url(database_url))
+    config.set_main_option("sqlalchemy.url", driver_url(database_url, "psycopg"))
     config.set_main_option("schema", checked_schema(schema))
     return config
 
@@ -89,7 +89,7 @@ async def migrate(database_url: str, schema: str) -> None:
 def make_engine(database_url: str, schema: str, pool_size: int = 5) -> AsyncEngine:
     """An asyncpg engine whose connections resolve unqualified names in ``schema``."""
     return create_async_engine(
-        asyncpg_sqlalchemy_url(database_url),
+        driver_url(database_url, "asyncpg"),
         pool_size=pool_size,
         max_overflow=0,
         connect_args={"server_settings": {"search_path": checked_schema(schema)}},

@@ -3,14 +3,13 @@ chain goes into (``DATASTORES_SCHEMA``). Redis needs no setting: the benchmark s
 
 from __future__ import annotations
 
-import re
-
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from observability.pg import checked_schema
+
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_SCHEMA = "datastores"
-SCHEMA_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
 
 class DatastoreSettings(BaseSettings):
@@ -30,24 +29,3 @@ class DatastoreSettings(BaseSettings):
     @classmethod
     def _plain_schema(cls, value: str) -> str:
         return checked_schema(value)
-
-
-def checked_schema(schema: str) -> str:
-    """Schema names end up in DDL text, so only plain lower-case identifiers are accepted."""
-    if not SCHEMA_RE.fullmatch(schema):
-        raise ValueError(f"schema must be a plain lower-case identifier, got {schema!r}")
-    return schema
-
-
-def libpq_url(database_url: str) -> str:
-    """``postgresql+driver://...`` -> ``postgresql://...``."""
-    return "postgresql://" + database_url.partition("://")[2]
-
-
-def psycopg_sqlalchemy_url(database_url: str) -> str:
-    """The synchronous URL Alembic runs on."""
-    return "postgresql+psycopg://" + database_url.partition("://")[2]
-
-
-def asyncpg_sqlalchemy_url(database_url: str) -> str:
-    return "postgresql+asyncpg://" + database_url.partition("://")[2]

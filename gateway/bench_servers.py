@@ -22,7 +22,7 @@ import redis
 from psycopg import sql
 
 from gateway.bench_wrk import pinned
-from gateway.settings import driver_url
+from observability.pg import driver_url
 
 START_TIMEOUT_S = 60.0
 SERVER_CPU = 0

@@ -9,7 +9,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from gateway.models import Base
-from gateway.settings import GatewaySettings, driver_url
+from gateway.settings import GatewaySettings
+from observability.pg import driver_url
 
 
 def create_engine(settings: GatewaySettings) -> AsyncEngine:

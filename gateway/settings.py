@@ -11,14 +11,14 @@ with a warning (``service.py``). Token claims match what ``catalog/auth.py`` ver
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from observability.pg import checked_schema
+
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
-SCHEMA_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 ISSUER = "backend-answers-gateway"
 # Every audience the gateway's tokens are meant for: itself and the services behind it.
 AUDIENCES = ("gateway", "catalog", "recommender")
@@ -121,20 +121,3 @@ class GatewaySettings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
-
-
-def checked_schema(schema: str) -> str:
-    """Schema names end up in DDL and ``search_path``, so only plain lower-case identifiers pass."""
-    if not SCHEMA_RE.fullmatch(schema):
-        raise ValueError(f"schema must be a plain lower-case identifier, got {schema!r}")
-    return schema
-
-
-def driver_url(database_url: str, driver: str) -> str:
-    """``postgresql[+x]://rest`` -> ``postgresql+<driver>://rest``; SQLite URLs pass unchanged."""
-    scheme, sep, rest = database_url.partition("://")
-    if scheme.startswith("sqlite"):
-        return database_url
-    if not sep or not scheme.startswith("postgres"):
-        raise ValueError(f"DATABASE_URL must be postgresql://... or sqlite+aiosqlite://..., got {scheme!r}")
-    return f"postgresql+{driver}://{rest}"

@@ -33,7 +33,8 @@ import psycopg
 from psycopg import sql
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from migrations_demo.settings import MigrationSettings, libpq_url
+from migrations_demo.settings import MigrationSettings
+from observability.pg import libpq_url
 
 
 @dataclass(frozen=True)

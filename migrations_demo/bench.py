@@ -27,8 +27,9 @@ from migrations_demo.catalog import MIGRATIONS, MODES
 from migrations_demo.harness import RunConfig, RunResult, run_once, templates_for
 from migrations_demo.load import Record
 from migrations_demo.locks import LockPolicy
-from migrations_demo.settings import MigrationSettings, libpq_url, postgres_problem
+from migrations_demo.settings import MigrationSettings, postgres_problem
 from migrations_demo.stats import RUN_KEYS, median_run
+from observability.pg import libpq_url
 from observability.results import write_results
 
 COMMAND = "make bench-migrations"

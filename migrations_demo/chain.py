@@ -18,7 +18,7 @@ from psycopg import sql
 
 from migrations_demo.locks import LockEvent, LockPolicy
 from migrations_demo.ops import EVENTS_KEY, POLICY_KEY
-from migrations_demo.settings import libpq_url, psycopg_sqlalchemy_url
+from observability.pg import driver_url, libpq_url
 
 PACKAGE = "migrations_demo"
 
@@ -31,7 +31,7 @@ def alembic_config(
     events: list[LockEvent] | None = None,
     application_name: str | None = None,
 ) -> Config:
-    url = psycopg_sqlalchemy_url(database_url)
+    url = driver_url(database_url, "psycopg")
     if application_name:
         url += ("&" if "?" in url else "?") + "application_name=" + quote(application_name)
     config = Config()

@@ -32,10 +32,11 @@ from migrations_demo.load import LoadGenerator, Record, create_pool
 from migrations_demo.locks import LockEvent, LockPolicy
 from migrations_demo.sampler import LockSample, LockSampler
 from migrations_demo.seed import Seeded
-from migrations_demo.settings import DEFAULT_DATABASE_URL, libpq_url
+from migrations_demo.settings import DEFAULT_DATABASE_URL
 from migrations_demo.stats import WindowStats, window_stats
 from migrations_demo.template import Templates
 from migrations_demo.workload import RequestMix, Sizes
+from observability.pg import libpq_url
 
 
 @dataclass(frozen=True)

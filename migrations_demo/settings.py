@@ -10,6 +10,8 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from observability.pg import libpq_url
+
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_SCHEMA = "migrations_demo"
 
@@ -50,21 +52,6 @@ class MigrationSettings(BaseSettings):
         if not value.startswith(("postgresql://", "postgresql+", "postgres://")):
             raise ValueError("the migrations demo needs a PostgreSQL DATABASE_URL (postgresql://...)")
         return value
-
-
-def libpq_url(database_url: str) -> str:
-    """``postgresql+psycopg://...`` -> ``postgresql://...`` for psycopg and asyncpg."""
-    return "postgresql://" + database_url.partition("://")[2]
-
-
-def psycopg_sqlalchemy_url(database_url: str) -> str:
-    """The SQLAlchemy URL Alembic runs on (synchronous psycopg)."""
-    return "postgresql+psycopg://" + database_url.partition("://")[2]
-
-
-def asyncpg_sqlalchemy_url(database_url: str) -> str:
-    """The SQLAlchemy URL the load generator runs on (asyncpg)."""
-    return "postgresql+asyncpg://" + database_url.partition("://")[2]
 
 
 def postgres_problem(database_url: str) -> str | None:

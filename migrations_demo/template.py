@@ -22,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 from psycopg import sql
 
-from migrations_demo.settings import libpq_url
+from observability.pg import libpq_url
 
 
 def database_url_for(database_url: str, database: str) -> str:

@@ -27,7 +27,7 @@ from psycopg import sql
 from migrations_demo import backfill, chain
 from migrations_demo.locks import LockEvent, LockPolicy
 from migrations_demo.seed import seed
-from migrations_demo.settings import libpq_url
+from observability.pg import libpq_url
 
 
 def connect(dsn: str, schema: str, role: str) -> psycopg.Connection[Any]:

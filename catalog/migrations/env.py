@@ -1,56 +1,17 @@
-"""Alembic environment of the catalog, following the project convention (API.md, "Alembic env convention").
+"""Alembic environment of the catalog: its own schema (``CATALOG_SCHEMA``) and version table.
 
-The schema comes from the main option ``schema`` and the URL from ``sqlalchemy.url``, both falling back to
-``CatalogSettings`` (``CATALOG_SCHEMA``, ``DATABASE_URL``). The version table has its own name and lives in
-that schema, so this chain never collides with another package's. ``transaction_per_migration=True``: each
-revision commits on its own, which lets the "optimise" revision build its indexes ``CONCURRENTLY`` (outside a
-transaction) without blocking writes on a live table.
+The schema and URL come from the main options ``schema`` and ``sqlalchemy.url``, else ``CatalogSettings``;
+the rest is the project's shared runner. ``transaction_per_migration=True`` there is what lets the
+"optimise" revision build its indexes ``CONCURRENTLY`` without blocking writes on a live table.
 """
 
 from alembic import context
-from sqlalchemy import create_engine, pool, text
 
-from catalog.settings import CatalogSettings, checked_schema, driver_url
-
-VERSION_TABLE = "alembic_version_catalog"
+from catalog.settings import CatalogSettings
+from observability.alembic_env import run_migrations
+from observability.pg import driver_url
 
 config = context.config
-schema = checked_schema(config.get_main_option("schema") or CatalogSettings().schema_name)
+schema = config.get_main_option("schema") or CatalogSettings().schema_name
 url = config.get_main_option("sqlalchemy.url") or driver_url(CatalogSettings().database_url, "psycopg")
-
-
-def run_offline() -> None:
-    """``alembic upgrade --sql``: the SQL for review, never run here."""
-    context.configure(
-        url=url,
-        literal_binds=True,
-        version_table=VERSION_TABLE,
-        version_table_schema=schema,
-        transaction_per_migration=True,
-    )
-    with context.begin_transaction():
-        context.execute(f"SET search_path TO {schema}")
-        context.run_migrations()
-
-
-def run_online() -> None:
-    engine = create_engine(url, poolclass=pool.NullPool)
-    with engine.connect() as connection:
-        connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
-        connection.execute(text(f"SET search_path TO {schema}"))  # session-level: lasts across revisions
-        connection.commit()
-        context.configure(
-            connection=connection,
-            version_table=VERSION_TABLE,
-            version_table_schema=schema,
-            transaction_per_migration=True,
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-    engine.dispose()
-
-
-if context.is_offline_mode():
-    run_offline()
-else:
-    run_online()
+run_migrations(schema, url, version_table="alembic_version_catalog")

@@ -1,44 +1,17 @@
-"""Alembic environment of the datastores demo, following the project convention.
+"""Alembic environment of the datastores demo: its own schema (``DATASTORES_SCHEMA``) and version table.
 
-The schema comes from the main option ``schema`` and the URL from ``sqlalchemy.url``, both falling back to
-``DatastoreSettings`` (``DATASTORES_SCHEMA``, ``DATABASE_URL``); the ``version_table`` lives in that schema,
-so this chain never collides with another package's.
+The schema and URL come from the main options ``schema`` and ``sqlalchemy.url``, else ``DatastoreSettings``;
+the rest is the project's shared runner.
 """
 
 from alembic import context
-from sqlalchemy import create_engine, pool, text
 
-from datastores.settings import DatastoreSettings, checked_schema, psycopg_sqlalchemy_url
+from datastores.settings import DatastoreSettings
+from observability.alembic_env import run_migrations
+from observability.pg import driver_url
 
 config = context.config
 settings = DatastoreSettings()
-schema = checked_schema(config.get_main_option("schema") or settings.schema_name)
-url = config.get_main_option("sqlalchemy.url") or psycopg_sqlalchemy_url(settings.database_url)
-
-
-def run_offline() -> None:
-    """``alembic upgrade --sql``: the SQL for review, never run here."""
-    context.configure(
-        url=url, literal_binds=True, version_table_schema=schema, transaction_per_migration=True
-    )
-    with context.begin_transaction():
-        context.execute(f"SET search_path TO {schema}")
-        context.run_migrations()
-
-
-def run_online() -> None:
-    engine = create_engine(url, poolclass=pool.NullPool)
-    with engine.connect() as connection:
-        connection.execute(text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
-        connection.execute(text(f"SET search_path TO {schema}"))  # session-level: lasts across revisions
-        connection.commit()
-        context.configure(connection=connection, version_table_schema=schema, transaction_per_migration=True)
-        with context.begin_transaction():
-            context.run_migrations()
-    engine.dispose()
-
-
-if context.is_offline_mode():
-    run_offline()
-else:
-    run_online()
+schema = config.get_main_option("schema") or settings.schema_name
+url = config.get_main_option("sqlalchemy.url") or driver_url(settings.database_url, "psycopg")
+run_migrations(schema, url)

@@ -10,7 +10,8 @@ from psycopg import sql
 from sqlalchemy import create_engine, text
 
 from catalog.models import Base
-from tests.support.migrations import downgrade, sync_sqlalchemy_url, upgrade
+from observability.pg import driver_url
+from tests.support.migrations import downgrade, upgrade
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +31,7 @@ def _indexes(database_url: str, schema: str) -> set[str]:
 
 def test_the_migrated_schema_is_exactly_what_the_models_describe(database_url: str, pg_schema: str) -> None:
     upgrade("catalog", database_url, pg_schema)
-    engine = create_engine(sync_sqlalchemy_url(database_url))
+    engine = create_engine(driver_url(database_url, "psycopg"))
     try:
         with engine.connect() as conn:
             conn.execute(text(f"SET search_path TO {pg_schema}"))

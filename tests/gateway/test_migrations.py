@@ -8,14 +8,15 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
 from gateway.models import Base
-from tests.support.migrations import downgrade, sync_sqlalchemy_url, upgrade
+from observability.pg import driver_url
+from tests.support.migrations import downgrade, upgrade
 
 pytestmark = pytest.mark.integration
 
 
 def test_the_migrated_schema_is_exactly_what_the_models_describe(database_url: str, pg_schema: str) -> None:
     upgrade("gateway", database_url, pg_schema)
-    engine = create_engine(sync_sqlalchemy_url(database_url))
+    engine = create_engine(driver_url(database_url, "psycopg"))
     try:
         with engine.connect() as conn:
             conn.execute(text(f"SET search_path TO {pg_schema}"))
@@ -31,7 +32,7 @@ def test_the_migrated_schema_is_exactly_what_the_models_describe(database_url: s
 def test_the_chain_downgrades_to_an_empty_schema(database_url: str, pg_schema: str) -> None:
     upgrade("gateway", database_url, pg_schema)
     downgrade("gateway", database_url, pg_schema)
-    engine = create_engine(sync_sqlalchemy_url(database_url))
+    engine = create_engine(driver_url(database_url, "psycopg"))
     try:
         with engine.connect() as conn:
             tables = set(inspect(conn).get_table_names(schema=pg_schema))

@@ -11,8 +11,8 @@ from psycopg import sql
 
 from migrations_demo import chain
 from migrations_demo.seed import seed
-from migrations_demo.settings import libpq_url
 from migrations_demo.template import Clone, Templates, database_url_for
+from observability.pg import libpq_url
 
 pytestmark = pytest.mark.integration
 

@@ -10,17 +10,13 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 
-
-def sync_sqlalchemy_url(database_url: str) -> str:
-    """``postgresql://...`` -> ``postgresql+psycopg://...`` (Alembic runs synchronously)."""
-    scheme, _, rest = database_url.partition("://")
-    return f"{scheme.split('+')[0]}+psycopg://{rest}"
+from observability.pg import driver_url
 
 
 def alembic_config(package: str, database_url: str, schema: str) -> Config:
     config = Config()
     config.set_main_option("script_location", f"{package}:migrations")
-    config.set_main_option("sqlalchemy.url", sync_sqlalchemy_url(database_url))
+    config.set_main_option("sqlalchemy.url", driver_url(database_url, "psycopg"))
     config.set_main_option("schema", schema)
     return config
 
