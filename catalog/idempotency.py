@@ -13,8 +13,8 @@ So, as in Stripe's design, the key is recorded in the *same transaction* as the 
 3. The same key with another fingerprint (method, path, body) is refused with 422 ``idempotency_key_reused``.
 
 Keys live 24 hours (``KEY_TTL``, the IETF httpapi draft's advice and Stripe's): an older row is deleted by the
-next ``claim`` of that key, so the key acts again, and ``purge_expired`` deletes the rest in bulk (a periodic
-job's call). A replay carries ``Idempotent-Replayed: true``.
+next ``claim`` of that key, so the key acts again, and ``purge_expired`` deletes the rest in bulk (every
+instance calls it hourly: ``housekeeping.py``). A replay carries ``Idempotent-Replayed: true``.
 """
 
 from __future__ import annotations

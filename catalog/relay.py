@@ -11,6 +11,11 @@ accepted it, and when Redis or the database is down the transaction rolls back, 
 jittered exponential, capped) and tries again until the dependency returns or SIGTERM arrives; SIGTERM
 finishes the batch in hand.
 
+Retention: published rows are kept ``RELAY_RETENTION_S`` (7 days by default: time to audit or replay a
+window), then deleted by the same loop, at most ``RELAY_PRUNE_BATCH`` rows every
+``RELAY_PRUNE_INTERVAL_S``, so the table holds about a week of plays and each DELETE stays short. A row that
+was never published is never pruned, however old.
+
 Embedded mode (SQLite): the same code runs, but SQLite has no row locks (``FOR UPDATE`` is not rendered),
 so run a single relay there; two would both publish a row (still at-least-once, but more duplicates).
 Without ``REDIS_URL`` there is nowhere to publish: the relay refuses to start and says so.
@@ -25,13 +30,14 @@ import datetime as dt
 import signal
 import sys
 import threading
+import time
 from types import FrameType
 
 import redis
 from prometheus_client import Counter
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy import Engine, create_engine, select, update
+from sqlalchemy import Engine, create_engine, delete, select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_when_event_set
 from tenacity import wait_exponential_jitter as backoff
@@ -46,6 +52,7 @@ from observability.pg import checked_schema, driver_url
 # a dependency being down or restarting: back off and retry; anything else is a bug and stops the relay
 TRANSIENT = (redis.ConnectionError, redis.TimeoutError, OperationalError, InterfaceError)
 PUBLISHED = Counter("relay_events_published_total", "Outbox events added to the stream", ["topic"])
+PRUNED = Counter("relay_outbox_pruned_total", "Published outbox rows deleted after the retention period")
 FAILURES = Counter("relay_failures_total", "Relay batches rolled back by a dependency error", ["error"])
 log = get_logger("catalog.relay")
 
@@ -66,6 +73,9 @@ class RelaySettings(BaseSettings):
     http_port: int | None = Field(default=None, ge=1, le=65535)
     http_host: str = "127.0.0.1"  # loopback unless told: compose sets 0.0.0.0 so Prometheus can scrape it
     stale_s: float = Field(default=60.0, gt=0)  # /healthz says 503 when the loop has not turned for this long
+    retention_s: float = Field(default=7 * 86_400, gt=0)  # published rows older than this are deleted
+    prune_interval_s: float = Field(default=60.0, gt=0)
+    prune_batch: int = Field(default=10_000, ge=1)
 
     @field_validator("schema_name")
     @classmethod
@@ -138,6 +148,20 @@ class Relay:
         PUBLISHED.labels(PLAYS_TOPIC).inc(len(rows))
         return len(rows)
 
+    def prune_once(self, now: dt.datetime | None = None) -> int:
+        """Delete up to ``prune_batch`` rows published before the retention cutoff; how many went."""
+        cutoff = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(seconds=self.settings.retention_s)
+        expired = (
+            select(OutboxEvent.id)
+            .where(OutboxEvent.published_at.is_not(None), OutboxEvent.published_at < cutoff)
+            .order_by(OutboxEvent.published_at)
+            .limit(self.settings.prune_batch)
+        )
+        with self.engine.begin() as conn:
+            pruned = conn.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(expired))).rowcount
+        PRUNED.inc(pruned)
+        return pruned
+
     def run(self, stopping: threading.Event) -> None:
         """Relay until ``stopping`` is set; dependency errors are retried with backoff, never fatal."""
 
@@ -157,8 +181,13 @@ class Relay:
             reraise=True,
         )
         log.info("relay_started", stream=self.settings.stream, batch_size=self.settings.batch_size)
+        next_prune = time.monotonic()
         while not stopping.is_set():
             try:
+                if time.monotonic() >= next_prune:
+                    if pruned := retrying(self.prune_once):
+                        log.info("relay_pruned", rows=pruned, retention_s=self.settings.retention_s)
+                    next_prune = time.monotonic() + self.settings.prune_interval_s
                 sent = retrying(self.relay_once)
             except TRANSIENT:
                 break  # stopping was set while a dependency was down: the rows wait for the next relay

@@ -1,7 +1,8 @@
 """The catalog service: ``create_app(settings)`` wires settings, databases, cache, auth and both API versions.
 
 Nothing happens at import; ``create_app`` builds objects but connects to nothing (engines connect on first
-use); the lifespan creates and seeds the SQLite tables in embedded mode and closes everything on shutdown.
+use); the lifespan creates and seeds the SQLite tables in embedded mode, runs the hourly purge of expired
+idempotency keys (``housekeeping.py``) and closes everything on shutdown.
 Keys: a PEM (``CATALOG_JWT_PUBLIC_KEY``) or a JWKS URL (``CATALOG_JWKS_URL``). Without either, services mode
 refuses to start (a verifier without keys would be a hole or an outage), while embedded mode (``make demo``
 without PostgreSQL/Redis) generates an ephemeral Ed25519 keypair, logs a warning, and mounts
@@ -10,6 +11,8 @@ without PostgreSQL/Redis) generates an ephemeral Ed25519 keypair, logs a warning
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -24,6 +27,7 @@ from catalog.auth import JwksKeys, KeySource, StaticKey, TokenVerifier
 from catalog.cursor import CursorCodec
 from catalog.db import create_databases, create_tables, is_empty
 from catalog.deps import MAX_ID, CatalogState, StateDep
+from catalog.housekeeping import run_purges
 from catalog.middleware import PrefixGZipMiddleware, QueryCountMiddleware
 from catalog.rows import SeedSpec
 from catalog.settings import CatalogSettings
@@ -106,9 +110,18 @@ def _lifespan(state: CatalogState) -> Any:
                     max_playlist=500,
                 )
                 await seed_sqlalchemy(state.databases.v2, spec)
+        purges = (
+            asyncio.create_task(run_purges(state.databases.v2, settings.idempotency_purge_interval_s))
+            if settings.idempotency_purge_interval_s
+            else None
+        )
         try:
             yield
         finally:
+            if purges is not None:
+                purges.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purges
             await state.databases.dispose()
             if state.redis is not None:
                 await state.redis.aclose()

@@ -49,6 +49,8 @@ class CatalogSettings(BaseSettings):
     db_connection_budget: int = Field(default=20, ge=1)
     db_pool_timeout_s: float = Field(default=5.0, gt=0)
     cache_ttl_s: float = Field(default=60.0, gt=0)
+    # expired Idempotency-Key rows are deleted this often by every instance (housekeeping.py); 0: never
+    idempotency_purge_interval_s: float = Field(default=3600.0, ge=0)
 
     # embedded mode only: rows seeded at start when the database is empty, so `make demo` has data
     embedded_seed_tracks: int = Field(default=5000, ge=0)

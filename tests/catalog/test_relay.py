@@ -4,6 +4,7 @@ twice from two relays at once, nothing lost while Redis is down (Q9)."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import random
 import signal
@@ -11,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,9 +22,9 @@ import psycopg
 import pytest
 import redis
 from prometheus_client import REGISTRY
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select, update
 
-from catalog.models import Base
+from catalog.models import Base, OutboxEvent
 from catalog.relay import Relay, RelaySettings, database_engine, main
 from tests.catalog.relay_support import add_events, relay_settings, stream_events, unpublished, wait_until
 from tests.support.servers import PrivateRedis, free_port
@@ -229,3 +231,59 @@ def test_the_relay_refuses_to_start_without_redis_and_says_why(
     os.environ.update({"DATABASE_URL": database_url, "REDIS_URL": ""})
     assert main([]) == 2
     assert "REDIS_URL is not set" in capsys.readouterr().out
+
+
+def _age(engine: Engine, ids: list[str], column: str, days: float) -> None:
+    """Move ``column`` of these rows ``days`` into the past, as if they were written then."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(OutboxEvent)
+            .where(OutboxEvent.id.in_([uuid.UUID(i) for i in ids]))
+            .values({column: dt.datetime.now(dt.UTC) - dt.timedelta(days=days)})
+        )
+
+
+def _remaining(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return {str(row_id) for row_id in conn.execute(select(OutboxEvent.id)).scalars()}
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_published_rows_are_pruned_after_the_retention_period_and_unpublished_ones_never(
+    backend: str, settings: RelaySettings, tmp_path: Path, redis_url: str, stream: str
+) -> None:
+    if backend == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'catalog.sqlite3'}"
+        settings = relay_settings(url, "catalog", redis_url, stream)
+    relay = Relay(
+        database_engine(settings),
+        redis.Redis.from_url(redis_url),
+        settings.model_copy(update={"prune_batch": 3}),
+    )
+    try:
+        Base.metadata.create_all(relay.engine, tables=[Base.metadata.tables["outbox"]])
+        old, recent = add_events(relay.engine, 5), add_events(relay.engine, 2)
+        while relay.relay_once():
+            pass
+        stuck = add_events(relay.engine, 1)  # never published (say, written while every relay was down)
+        _age(relay.engine, old, "published_at", days=8)
+        _age(relay.engine, stuck, "created_at", days=30)
+        before = REGISTRY.get_sample_value("relay_outbox_pruned_total") or 0.0
+
+        assert [relay.prune_once() for _ in range(3)] == [3, 2, 0]  # bounded batches, then nothing left to do
+        assert _remaining(relay.engine) == set(recent) | set(stuck)
+        assert REGISTRY.get_sample_value("relay_outbox_pruned_total") == before + 5
+    finally:
+        relay.close()
+
+
+def test_the_running_relay_prunes_on_its_own(
+    relay: Relay, db: Engine, client: redis.Redis, stream: str
+) -> None:
+    old = add_events(db, 3)
+    while relay.relay_once():
+        pass
+    _age(db, old, "published_at", days=8)
+    with running(relay):
+        wait_until(lambda: not _remaining(db), "the pruning of expired published rows")
+    assert client.xlen(stream) == 3  # pruning the outbox never touches what was published
