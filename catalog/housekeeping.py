@@ -2,13 +2,14 @@
 
 Every instance runs it from its lifespan, on its own clock. The DELETE is idempotent, so two instances
 purging at once only repeat work. A failure (the database restarting, say) is logged and tried again at the
-next interval: clean-up never takes the service down, and a key it misses is still refused as expired by
-the next ``claim`` of it.
+next interval: clean-up never takes the service down, and an expired key it has not reached yet is still
+treated as expired (deleted, then acting afresh) by the next ``claim`` of it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -26,7 +27,12 @@ async def purge_idempotency_keys(sessions: async_sessionmaker[AsyncSession]) -> 
 
 
 async def run_purges(sessions: async_sessionmaker[AsyncSession], interval_s: float) -> None:
-    """Purge now and then every ``interval_s`` until cancelled."""
+    """Purge every ``interval_s`` until cancelled, the first time after half to one whole interval.
+
+    Not at start: a starting instance has better things to do, and a fleet restarted together would
+    otherwise purge in lockstep, forever.
+    """
+    await asyncio.sleep(interval_s * random.uniform(0.5, 1.0))
     while True:
         try:
             if purged := await purge_idempotency_keys(sessions):
