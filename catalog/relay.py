@@ -148,9 +148,9 @@ class Relay:
         PUBLISHED.labels(PLAYS_TOPIC).inc(len(rows))
         return len(rows)
 
-    def prune_once(self, now: dt.datetime | None = None) -> int:
+    def prune_once(self) -> int:
         """Delete up to ``prune_batch`` rows published before the retention cutoff; how many went."""
-        cutoff = (now or dt.datetime.now(dt.UTC)) - dt.timedelta(seconds=self.settings.retention_s)
+        cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=self.settings.retention_s)
         expired = (
             select(OutboxEvent.id)
             .where(OutboxEvent.published_at.is_not(None), OutboxEvent.published_at < cutoff)

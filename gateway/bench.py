@@ -65,6 +65,10 @@ class Round:
     p99_ms: float
     saturated_p99_ms: float
 
+    @classmethod
+    def of(cls, saturated: bench_wrk.WrkRun, single: bench_wrk.WrkRun) -> Round:
+        return cls(rps=saturated.rps, p99_ms=single.p99_ms, saturated_p99_ms=saturated.p99_ms)
+
 
 @dataclass(frozen=True)
 class BenchConfig:
@@ -101,15 +105,15 @@ def sample(metrics_url: str, name: str, labels: Mapping[str, str]) -> float:
     return 0.0
 
 
-def measure_round(url: str, config: BenchConfig, duration_s: float, auth: str, **wrk: Any) -> Round:
+def measure_round(url: str, config: BenchConfig, auth: str) -> Round:
     """A saturated run for throughput, then a one-connection run for latency, against ``url``."""
-    saturated = bench_wrk.run(
-        url, duration_s=duration_s, connections=config.connections, headers=[auth], cpu=CLIENT_CPU, **wrk
+    saturated, single = (
+        bench_wrk.run(
+            url, duration_s=config.duration_s, connections=connections, headers=[auth], cpu=CLIENT_CPU
+        )
+        for connections in (config.connections, LATENCY_CONNECTIONS)
     )
-    single = bench_wrk.run(
-        url, duration_s=duration_s, connections=LATENCY_CONNECTIONS, headers=[auth], cpu=CLIENT_CPU, **wrk
-    )
-    return Round(rps=saturated.rps, p99_ms=single.p99_ms, saturated_p99_ms=saturated.p99_ms)
+    return Round.of(saturated, single)
 
 
 def measure_hop(config: BenchConfig, urls: dict[str, str], auth: str) -> dict[str, list[Round]]:
@@ -127,7 +131,7 @@ def measure_hop(config: BenchConfig, urls: dict[str, str], auth: str) -> dict[st
     runs: dict[str, list[Round]] = {variant: [] for variant in order}
     for round_ in range(config.rounds):
         for variant in order[round_ % 2 :] + order[: round_ % 2]:
-            runs[variant].append(measure_round(urls[variant], config, config.duration_s, auth))
+            runs[variant].append(measure_round(urls[variant], config, auth))
         print(
             f"round {round_ + 1}/{config.rounds}: "
             + ", ".join(f"{v} {runs[v][-1].rps:,.0f} rps p99 {runs[v][-1].p99_ms:.2f} ms" for v in order)
@@ -148,31 +152,23 @@ def open_breaker(gateway_url: str, auth_header: dict[str, str]) -> None:
 def measure_breaker(config: BenchConfig, gateway_url: str, auth: str) -> Round:
     metrics = f"{gateway_url}/metrics"
     labels = {"downstream": "catalog", "outcome": "breaker_open"}
-    url = f"{gateway_url}/catalog{READ}"
-    saturated_before = sample(metrics, "gateway_downstream_calls_total", labels)
-    saturated = bench_wrk.run(
-        url,
-        duration_s=config.breaker_s,
-        connections=config.connections,
-        headers=[auth],
-        cpu=CLIENT_CPU,
-        expect_success=False,
-    )
-    single_before = sample(metrics, "gateway_downstream_calls_total", labels)
-    single = bench_wrk.run(
-        url,
-        duration_s=config.breaker_s,
-        connections=LATENCY_CONNECTIONS,
-        headers=[auth],
-        cpu=CLIENT_CPU,
-        expect_success=False,
-    )
-    single_rejected = sample(metrics, "gateway_downstream_calls_total", labels) - single_before
-    # wrk counts completed requests; a few more may be in flight when it stops
-    for run, rejected in ((saturated, single_before - saturated_before), (single, single_rejected)):
+    runs = []
+    for connections in (config.connections, LATENCY_CONNECTIONS):  # as measure_round, each run checked
+        before = sample(metrics, "gateway_downstream_calls_total", labels)
+        run = bench_wrk.run(
+            f"{gateway_url}/catalog{READ}",
+            duration_s=config.breaker_s,
+            connections=connections,
+            headers=[auth],
+            cpu=CLIENT_CPU,
+            expect_success=False,
+        )
+        rejected = sample(metrics, "gateway_downstream_calls_total", labels) - before
+        # wrk counts completed requests; a few more may be in flight when it stops
         if run.non_2xx != run.requests or rejected < run.requests:
             raise RuntimeError(f"not every request was a breaker rejection: {run}, {rejected:.0f} rejected")
-    return Round(rps=saturated.rps, p99_ms=single.p99_ms, saturated_p99_ms=saturated.p99_ms)
+        runs.append(run)
+    return Round.of(*runs)
 
 
 def catalog_env(shared: Mapping[str, str], schema: str, prefix: str, key: SigningKey) -> dict[str, str]:

@@ -16,7 +16,7 @@ from catalog.idempotency import KEY_TTL
 from catalog.rows import SeedSpec
 from catalog.service import create_app
 from catalog.tokens import SigningKey
-from tests.catalog.support import Seeded, serve, settings_for
+from tests.catalog.support import Seeded, fetch, serve, settings_for
 from tests.support.isolation import temporary_schema
 from tests.support.migrations import upgrade
 from tests.support.servers import free_port
@@ -46,9 +46,7 @@ def _add_keys(seeded: Seeded, **ages: dt.timedelta) -> None:
 
 
 def _keys(seeded: Seeded) -> set[str]:
-    with psycopg.connect(seeded.database_url) as conn:
-        conn.execute(f"SET search_path TO {seeded.schema}")
-        return {row[0] for row in conn.execute("SELECT key FROM idempotency_keys")}
+    return {row[0] for row in fetch(seeded, "SELECT key FROM idempotency_keys")}
 
 
 async def test_a_purge_deletes_only_keys_older_than_their_ttl(
